@@ -1,0 +1,309 @@
+package wolkvox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Documented limits of the Reports Manager API. They are defaults of Config
+// so tests can lower them.
+const (
+	DefaultMaxRecords   = 60000               // records per call
+	DefaultMaxWindow    = 31 * 24 * time.Hour // date range per call
+	DefaultMaxBodyBytes = 256 << 20           // response size
+	DefaultTimeout      = 60 * time.Second    // time per call
+	apiPath             = "/api/v2/reports_manager.php"
+)
+
+// Config describes one Wolkvox operation and how to call it.
+type Config struct {
+	// Server is the operation's server code: "0002" means
+	// https://wv0002.wolkvox.com. Ignored when BaseURL is set.
+	Server string
+	// BaseURL overrides Server, e.g. "http://127.0.0.1:8080". The API path
+	// is appended unless the URL already ends in ".php".
+	BaseURL string
+	// Token is sent in the wolkvox-token header and nowhere else.
+	Token string
+	// Location is the operation's time zone. Dates on the wire carry none.
+	Location *time.Location
+	// Timeout bounds one call, including reading its body. Default 60 s.
+	Timeout time.Duration
+	// UserAgent names the caller, e.g. "wolkvox_exporter/1.0.0".
+	UserAgent string
+	// HTTPClient is used for calls; its Timeout is ignored in favour of
+	// Timeout. Default: a client that verifies TLS.
+	HTTPClient *http.Client
+
+	// MaxRecords is the record cap per call. A response with this many
+	// records or more may be truncated; its window is split. Default 60,000.
+	MaxRecords int
+	// MaxWindow is the longest window one call may ask for. Default 31 days.
+	MaxWindow time.Duration
+	// MaxBodyBytes is the largest body read. Default 256 MB.
+	MaxBodyBytes int64
+
+	// Retry governs retries of transient failures within one fetch.
+	Retry RetryPolicy
+	// ObserveRequest, when set, is called after every call to the API,
+	// because every call spends one token of the daily quota.
+	ObserveRequest func(RequestInfo)
+}
+
+// RequestInfo describes one call to the API.
+type RequestInfo struct {
+	Report   Report
+	Window   Window
+	Status   int // HTTP status; 0 when no response was received
+	Duration time.Duration
+	Err      error // nil on success
+}
+
+// Window is a range of operation-local time, both ends inclusive, at
+// one-second precision, as the API's date_ini and date_end are.
+type Window struct {
+	Start, End time.Time
+}
+
+func (w Window) String() string {
+	return w.Start.Format(time.DateTime) + " .. " + w.End.Format(time.DateTime)
+}
+
+// Client calls one operation's Reports Manager API. It is safe for
+// concurrent use, and never has two calls in flight: the API forbids
+// simultaneous use of a token, so concurrent callers wait their turn.
+type Client struct {
+	cfg      Config
+	endpoint *url.URL
+	turn     chan struct{} // a one-slot semaphore: a mutex callers can stop waiting for
+}
+
+var serverCode = regexp.MustCompile(`^[0-9A-Za-z-]{1,16}$`)
+
+// New validates cfg and returns a Client.
+func New(cfg Config) (*Client, error) {
+	if cfg.Token == "" {
+		return nil, errors.New("wolkvox: no token")
+	}
+	if strings.ContainsAny(cfg.Token, "\r\n") {
+		return nil, errors.New("wolkvox: token contains a line break")
+	}
+	if cfg.Location == nil {
+		return nil, errors.New("wolkvox: no time zone")
+	}
+	var raw string
+	switch {
+	case cfg.BaseURL != "":
+		raw = cfg.BaseURL
+	case serverCode.MatchString(cfg.Server):
+		raw = "https://wv" + cfg.Server + ".wolkvox.com"
+	case cfg.Server == "":
+		return nil, errors.New("wolkvox: neither a server code nor a base URL")
+	default:
+		return nil, fmt.Errorf("wolkvox: server code %q is not like 0002", cfg.Server)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("wolkvox: base URL: %w", err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("wolkvox: base URL %q is not an http(s) URL with a host", raw)
+	}
+	if !strings.HasSuffix(u.Path, ".php") {
+		u.Path = strings.TrimSuffix(u.Path, "/") + apiPath
+	}
+	u.RawQuery, u.Fragment = "", ""
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "wolkvox_exporter"
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	}
+	if cfg.MaxRecords <= 0 {
+		cfg.MaxRecords = DefaultMaxRecords
+	}
+	if cfg.MaxWindow <= 0 {
+		cfg.MaxWindow = DefaultMaxWindow
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	cfg.Retry = cfg.Retry.withDefaults()
+	return &Client{cfg: cfg, endpoint: u, turn: make(chan struct{}, 1)}, nil
+}
+
+// Endpoint returns the URL calls go to, without query. It holds no secret.
+func (c *Client) Endpoint() string { return c.endpoint.String() }
+
+// Location returns the operation's time zone.
+func (c *Client) Location() *time.Location { return c.cfg.Location }
+
+func (c *Client) requestURL(report Report, w Window) string {
+	q := url.Values{}
+	q.Set("api", string(report))
+	q.Set("date_ini", w.Start.In(c.cfg.Location).Format("20060102150405"))
+	q.Set("date_end", w.End.In(c.cfg.Location).Format("20060102150405"))
+	if report == ReportInteractions {
+		// The exporter never needs attachments, and they are large.
+		q.Set("include_attachments", "false")
+	}
+	u := *c.endpoint
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// call makes exactly one request and decodes its body with decode, which
+// must read the whole body. It holds the client's turn for the duration.
+func (c *Client) call(ctx context.Context, report Report, w Window, decode func(io.Reader) error) (err error) {
+	select {
+	case c.turn <- struct{}{}:
+	case <-ctx.Done():
+		return c.classify(report, 0, ctx.Err(), ctx)
+	}
+	defer func() { <-c.turn }()
+
+	start := time.Now()
+	status := 0
+	defer func() {
+		if c.cfg.ObserveRequest != nil {
+			c.cfg.ObserveRequest(RequestInfo{Report: report, Window: w, Status: status, Duration: time.Since(start), Err: err})
+		}
+	}()
+
+	callCtx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(callCtx, http.MethodGet, c.requestURL(report, w), nil)
+	if err != nil {
+		return &Error{Report: report, Reason: ReasonBadRequest, Detail: err.Error(), Err: err}
+	}
+	req.Header.Set("wolkvox-token", c.cfg.Token)
+	req.Header.Set("User-Agent", c.cfg.UserAgent)
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return c.classify(report, 0, err, callCtx)
+	}
+	defer resp.Body.Close()
+	status = resp.StatusCode
+
+	switch {
+	case resp.StatusCode == http.StatusOK:
+	case resp.StatusCode == http.StatusNotFound:
+		// Observed in production: some reports answer 404, not an empty
+		// list, when a window has no rows. The body was never recorded, so
+		// none is required. A 404 therefore means zero records.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return nil
+	default:
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+		return c.statusError(report, resp.StatusCode, body)
+	}
+
+	limited := &limitReader{r: resp.Body, left: c.cfg.MaxBodyBytes}
+	if err := decode(bodyReader{limited}); err != nil {
+		return c.classify(report, status, err, callCtx)
+	}
+	return nil
+}
+
+// statusError maps an unsuccessful HTTP status and its body to an Error.
+// The 403 texts come from the vendor's response-code page.
+func (c *Client) statusError(report Report, status int, body []byte) *Error {
+	e := &Error{Report: report, Status: status, Detail: c.redact(excerpt(body))}
+	text := strings.ToUpper(string(body))
+	switch {
+	case status == http.StatusUnauthorized:
+		e.Reason = ReasonAuth
+	case status == http.StatusForbidden:
+		switch {
+		case strings.Contains(text, "TOKEN LIMIT EXCEEDED"):
+			e.Reason = ReasonQuota
+		case strings.Contains(text, "SIMULTANEOUS"):
+			e.Reason = ReasonConcurrency
+		case strings.Contains(text, "VALIDATE TOKEN"):
+			e.Reason = ReasonAuth
+		default:
+			e.Reason = ReasonForbidden // e.g. during the platform's backups
+		}
+	case status >= 500:
+		e.Reason = ReasonHTTP5xx
+	default:
+		e.Reason = ReasonBadRequest
+	}
+	return e
+}
+
+// classify maps a transport or decoding error to an Error.
+func (c *Client) classify(report Report, status int, err error, ctx context.Context) *Error {
+	e := &Error{Report: report, Status: status, Err: err}
+	var de *decodeError
+	var ae *apiError
+	var ne net.Error
+	switch {
+	case errors.As(err, &de):
+		e.Reason = ReasonDecode
+	case errors.As(err, &ae):
+		e.Reason = ReasonAPIError
+	case errors.Is(err, errTooLarge):
+		e.Reason = ReasonTooLarge
+		e.Detail = fmt.Sprintf("body exceeds %d bytes", c.cfg.MaxBodyBytes)
+	case errors.Is(err, errAtCap):
+		e.Reason = ReasonTooManyRows
+	case errors.Is(err, context.Canceled) && ctx.Err() == context.Canceled:
+		e.Reason = ReasonCanceled
+	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() == context.DeadlineExceeded,
+		errors.As(err, &ne) && ne.Timeout():
+		e.Reason = ReasonTimeout
+	default:
+		e.Reason = ReasonNetwork
+	}
+	if e.Detail == "" {
+		e.Detail = c.redact(excerpt([]byte(err.Error())))
+	}
+	return e
+}
+
+// redact removes the token from text that may echo it, such as an error
+// body from a server that quotes the rejected token.
+func (c *Client) redact(s string) string {
+	if c.cfg.Token == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, c.cfg.Token, "<token>")
+}
+
+var errTooLarge = errors.New("response body exceeds the size limit")
+
+// limitReader fails, rather than ending quietly, when the body exceeds the
+// limit: a quiet end would look like a well-formed but cut response.
+type limitReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		var one [1]byte
+		if n, _ := l.r.Read(one[:]); n > 0 {
+			return 0, errTooLarge
+		}
+		return l.r.Read(p)
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, err
+}

@@ -1,0 +1,503 @@
+package wolkvox_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
+	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox/wolkvoxtest"
+)
+
+var bogota = mustZone("America/Bogota")
+
+func mustZone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+// day is a fixed window used by most tests.
+var day = wolkvox.Window{
+	Start: time.Date(2026, 6, 1, 0, 0, 0, 0, bogota),
+	End:   time.Date(2026, 6, 1, 23, 59, 59, 0, bogota),
+}
+
+func newFake(t *testing.T, data wolkvoxtest.Dataset) *wolkvoxtest.Server {
+	t.Helper()
+	srv := wolkvoxtest.NewServer(wolkvoxtest.Config{Location: bogota, Data: data, TB: t})
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func newClient(t *testing.T, srv *wolkvoxtest.Server, edit ...func(*wolkvox.Config)) *wolkvox.Client {
+	t.Helper()
+	cfg := wolkvox.Config{
+		BaseURL:  srv.URL,
+		Token:    srv.Token(),
+		Location: bogota,
+		Timeout:  5 * time.Second,
+		Retry:    wolkvox.RetryPolicy{Attempts: 3, Initial: time.Millisecond, Max: 5 * time.Millisecond},
+	}
+	for _, e := range edit {
+		e(&cfg)
+	}
+	c, err := wolkvox.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func transfersOf(t *testing.T, c *wolkvox.Client, w wolkvox.Window) ([]wolkvox.Transfer, wolkvox.FetchStats, error) {
+	t.Helper()
+	var all []wolkvox.Transfer
+	stats, err := c.FetchTransfers(context.Background(), w, func(_ wolkvox.Window, recs []wolkvox.Transfer) error {
+		all = append(all, recs...)
+		return nil
+	})
+	return all, stats, err
+}
+
+func interactionsOf(t *testing.T, c *wolkvox.Client, w wolkvox.Window) ([]wolkvox.Interaction, wolkvox.FetchStats, error) {
+	t.Helper()
+	var all []wolkvox.Interaction
+	stats, err := c.FetchInteractions(context.Background(), w, func(_ wolkvox.Window, recs []wolkvox.Interaction) error {
+		all = append(all, recs...)
+		return nil
+	})
+	return all, stats, err
+}
+
+func traffic() *wolkvoxtest.Traffic {
+	return &wolkvoxtest.Traffic{Seed: 7, Location: bogota, TransfersPerMinute: 2, InteractionsPerMinute: 1, BodyBytes: 512}
+}
+
+func TestFetchDeliversEveryRecordServed(t *testing.T) {
+	srv := newFake(t, traffic())
+	c := newClient(t, srv)
+	w := wolkvox.Window{Start: day.Start, End: day.Start.Add(2*time.Hour - time.Second)}
+	transfers, stats, err := transfersOf(t, c, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Calls != 1 {
+		t.Errorf("calls = %d, want 1", stats.Calls)
+	}
+	want := srv.ServedTransfers()
+	if len(transfers) != len(want) || len(want) < 120 {
+		t.Fatalf("got %d transfers, fake served %d (want > 120)", len(transfers), len(want))
+	}
+	for _, tr := range transfers {
+		if tr.Date.Before(w.Start) || tr.Date.After(w.End) {
+			t.Errorf("record dated %v outside %v", tr.Date, w)
+		}
+		if tr.ConnID == "" || tr.OriginAgentID == "" || tr.TypeCall == "" || !tr.HasDuration || tr.Invalid != 0 {
+			t.Errorf("incomplete record %+v", tr)
+		}
+		if tr.Date.Location() != bogota {
+			t.Errorf("date in %v, want the operation's zone", tr.Date.Location())
+		}
+	}
+	interactions, _, err := interactionsOf(t, c, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(interactions) != len(srv.ServedInteractions()) || len(interactions) == 0 {
+		t.Fatalf("got %d interactions, fake served %d", len(interactions), len(srv.ServedInteractions()))
+	}
+}
+
+func TestRequestFormat(t *testing.T) {
+	srv := newFake(t, traffic())
+	c := newClient(t, srv, func(c *wolkvox.Config) { c.UserAgent = "wolkvox_exporter/1.2.3" })
+	w := wolkvox.Window{Start: time.Date(2026, 6, 1, 8, 5, 0, 0, bogota), End: time.Date(2026, 6, 1, 8, 9, 59, 0, bogota)}
+	if _, _, err := transfersOf(t, c, w); err != nil {
+		t.Fatal(err)
+	}
+	// The same window asked for in UTC must go out in operation-local time.
+	wUTC := wolkvox.Window{Start: w.Start.UTC(), End: w.End.UTC()}
+	if _, _, err := interactionsOf(t, c, wUTC); err != nil {
+		t.Fatal(err)
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 2 {
+		t.Fatalf("%d requests", len(reqs))
+	}
+	for i, want := range []string{
+		"api=agent_13_1&date_end=20260601080959&date_ini=20260601080500",
+		"api=chat_4&date_end=20260601080959&date_ini=20260601080500&include_attachments=false",
+	} {
+		if reqs[i].Query != want {
+			t.Errorf("query %d = %q, want %q", i, reqs[i].Query, want)
+		}
+		if reqs[i].UserAgent != "wolkvox_exporter/1.2.3" {
+			t.Errorf("User-Agent = %q", reqs[i].UserAgent)
+		}
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	for name, cfg := range map[string]wolkvox.Config{
+		"no token":        {Server: "0002", Location: bogota},
+		"no zone":         {Server: "0002", Token: "x"},
+		"no server":       {Token: "x", Location: bogota},
+		"bad server code": {Server: "wv0002.wolkvox.com/evil?", Token: "x", Location: bogota},
+		"bad url":         {BaseURL: "ftp://example.com", Token: "x", Location: bogota},
+		"url sans host":   {BaseURL: "http://", Token: "x", Location: bogota},
+		"token with CRLF": {Server: "0002", Token: "x\r\nX-Evil: 1", Location: bogota},
+	} {
+		if _, err := wolkvox.New(cfg); err == nil {
+			t.Errorf("%s: New succeeded", name)
+		}
+	}
+	c, err := wolkvox.New(wolkvox.Config{Server: "0002", Token: "x", Location: bogota})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Endpoint(); got != "https://wv0002.wolkvox.com/api/v2/reports_manager.php" {
+		t.Errorf("endpoint %q", got)
+	}
+}
+
+// TestResponseForms covers every documented and observed answer.
+func TestResponseForms(t *testing.T) {
+	one := wolkvoxtest.RawTransfer{ConnIDTransfer: "1.2", Date: "2026-06-01 10:00:00", OriginAgentID: "1", TypeCall: "transfer", Time: "00:01:00"}
+	html := "<html><body><h1>502 Bad Gateway</h1></body></html>"
+	cases := []struct {
+		name   string
+		fault  wolkvoxtest.Fault
+		want   wolkvox.Reason // "" means success
+		n      int            // records on success
+		status int
+	}{
+		{name: "code as string", fault: wolkvoxtest.Fault{Code: "200"}, n: 1},
+		{name: "code as number", fault: wolkvoxtest.Fault{Code: 200}, n: 1},
+		{name: "code 0", fault: wolkvoxtest.Fault{Code: "0"}, n: 1},
+		{name: "code 500 in body", fault: wolkvoxtest.Fault{Code: "500"}, want: wolkvox.ReasonAPIError},
+		{name: "non-null error", fault: wolkvoxtest.Fault{Error: "SOMETHING WENT WRONG"}, want: wolkvox.ReasonAPIError},
+		{name: "404 empty", fault: wolkvoxtest.Fault{Status: 404}, n: 0},
+		{name: "empty list", fault: wolkvoxtest.Fault{Status: 200, Body: `{"code":"200","error":null,"msg":"0 records were found","data":[]}`}, n: 0},
+		{name: "data null", fault: wolkvoxtest.Fault{Status: 200, Body: `{"code":"200","error":null,"msg":"","data":null}`}, n: 0},
+		{name: "data missing", fault: wolkvoxtest.Fault{Status: 200, Body: `{"code":"200","error":null,"msg":""}`}, want: wolkvox.ReasonDecode},
+		{name: "data object", fault: wolkvoxtest.Fault{Status: 200, Body: `{"code":"200","error":null,"data":{"a":"b"}}`}, want: wolkvox.ReasonDecode},
+		{name: "data of strings", fault: wolkvoxtest.Fault{Status: 200, Body: `{"code":"200","error":null,"data":["a"]}`}, want: wolkvox.ReasonDecode},
+		{name: "code missing", fault: wolkvoxtest.Fault{Status: 200, Body: `{"error":null,"data":[]}`}, want: wolkvox.ReasonDecode},
+		{name: "code after data", fault: wolkvoxtest.Fault{Status: 200, Body: `{"data":[{"conn_id_transfer":"9"}],"error":null,"code":200}`}, n: 1},
+		{name: "trailing garbage", fault: wolkvoxtest.Fault{Status: 200, Body: `{"code":"200","data":[]} {"x":1}`}, want: wolkvox.ReasonDecode},
+		{name: "401", fault: wolkvoxtest.Fault{Status: 401, Body: wolkvoxtest.TextNoToken}, want: wolkvox.ReasonAuth, status: 401},
+		{name: "403 quota", fault: wolkvoxtest.Forbidden(wolkvoxtest.TextQuota), want: wolkvox.ReasonQuota, status: 403},
+		{name: "403 concurrency", fault: wolkvoxtest.Forbidden(wolkvoxtest.TextConcurrency), want: wolkvox.ReasonConcurrency, status: 403},
+		{name: "403 bad token", fault: wolkvoxtest.Forbidden(wolkvoxtest.TextBadToken), want: wolkvox.ReasonAuth, status: 403},
+		{name: "403 maintenance", fault: wolkvoxtest.Fault{Status: 403, Body: "<html>Forbidden</html>"}, want: wolkvox.ReasonForbidden, status: 403},
+		{name: "400", fault: wolkvoxtest.Fault{Status: 400, Body: `{"code":"400","error":"SOME PARAMETERS ARE REQUIRED"}`}, want: wolkvox.ReasonBadRequest, status: 400},
+		{name: "502 html", fault: wolkvoxtest.Fault{Status: 502, Body: html}, want: wolkvox.ReasonHTTP5xx, status: 502},
+		{name: "200 html", fault: wolkvoxtest.Fault{Status: 200, Body: html}, want: wolkvox.ReasonDecode},
+		{name: "200 not json", fault: wolkvoxtest.Fault{Status: 200, Body: "OK"}, want: wolkvox.ReasonDecode},
+		{name: "200 empty body", fault: wolkvoxtest.Fault{Status: 200, Body: ""}, want: wolkvox.ReasonDecode},
+		{name: "php warning", fault: wolkvoxtest.Fault{PHPWarning: true}, want: wolkvox.ReasonDecode},
+		{name: "cut mid-stream", fault: wolkvoxtest.Fault{CutAfter: 60}, want: wolkvox.ReasonDecode},
+		{name: "hang up", fault: wolkvoxtest.Fault{Hangup: true}, want: wolkvox.ReasonNetwork},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			store := &wolkvoxtest.Store{Location: bogota}
+			store.AddTransfers(one)
+			srv := newFake(t, store)
+			srv.FailAll(tc.fault)
+			c := newClient(t, srv)
+			recs, _, err := transfersOf(t, c, day)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("want success, got %v", err)
+				}
+				if len(recs) != tc.n {
+					t.Fatalf("got %d records, want %d", len(recs), tc.n)
+				}
+				return
+			}
+			var e *wolkvox.Error
+			if !errors.As(err, &e) {
+				t.Fatalf("want *wolkvox.Error with reason %s, got %v", tc.want, err)
+			}
+			if e.Reason != tc.want {
+				t.Errorf("reason %s, want %s (%v)", e.Reason, tc.want, err)
+			}
+			if tc.status != 0 && (e.Status != tc.status || !strings.Contains(err.Error(), "HTTP")) {
+				t.Errorf("status %d in %q, want %d", e.Status, err, tc.status)
+			}
+			if len(recs) != 0 {
+				t.Errorf("a failed fetch delivered %d records", len(recs))
+			}
+		})
+	}
+}
+
+func TestErrorsNeverCarryTheToken(t *testing.T) {
+	const token = "s3cr3t-t0ken-value"
+	srv := wolkvoxtest.NewServer(wolkvoxtest.Config{Token: token, Location: bogota})
+	defer srv.Close()
+	faults := []wolkvoxtest.Fault{
+		{Status: 403, Body: "PLEASE VALIDATE TOKEN " + token},
+		{Status: 500, Body: "<b>Fatal</b> token=" + token},
+		{Status: 200, Body: `{"code":"200","error":"bad token ` + token + `"}`},
+		{Status: 200, Body: token},
+		{Hangup: true},
+		{Latency: time.Second},
+	}
+	for _, f := range faults {
+		srv.FailAll(f)
+		c := newClient(t, srv, func(c *wolkvox.Config) { c.Timeout = 50 * time.Millisecond })
+		_, _, err := transfersOf(t, c, day)
+		if err == nil {
+			t.Fatalf("fault %+v: no error", f)
+		}
+		if strings.Contains(err.Error(), token) {
+			t.Errorf("error text carries the token: %q", err)
+		}
+	}
+	// A token the server rejects is not echoed either.
+	c := newClient(t, srv, func(c *wolkvox.Config) { c.Token = "wrong-" + token })
+	srv.Heal()
+	_, _, err := transfersOf(t, c, day)
+	if wolkvox.ReasonOf(err) != wolkvox.ReasonAuth || strings.Contains(err.Error(), token) {
+		t.Errorf("wrong token: %v", err)
+	}
+}
+
+func TestConcurrentCallersNeverOverlap(t *testing.T) {
+	srv := newFake(t, traffic()) // TB: t fails the test on any overlap
+	srv.FailAll(wolkvoxtest.Fault{Latency: 5 * time.Millisecond})
+	c := newClient(t, srv)
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			w := wolkvox.Window{Start: day.Start.Add(time.Duration(i) * time.Minute), End: day.Start.Add(time.Duration(i+1) * time.Minute)}
+			if i%2 == 0 {
+				_, _, err := transfersOf(t, c, w)
+				if err != nil {
+					t.Error(err)
+				}
+			} else if _, _, err := interactionsOf(t, c, w); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := len(srv.Requests()); n != 16 {
+		t.Errorf("%d requests, want 16", n)
+	}
+	if o := srv.Overlaps(); o != 0 {
+		t.Errorf("%d overlapping requests", o)
+	}
+}
+
+func TestWaitingCallerGivesUpWithItsContext(t *testing.T) {
+	srv := newFake(t, traffic())
+	srv.FailAll(wolkvoxtest.Fault{Latency: 300 * time.Millisecond})
+	c := newClient(t, srv)
+	go func() { _, _, _ = transfersOf(t, c, day) }()
+	time.Sleep(50 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err := c.FetchTransfers(ctx, day, func(wolkvox.Window, []wolkvox.Transfer) error { return nil })
+	if r := wolkvox.ReasonOf(err); r != wolkvox.ReasonTimeout {
+		t.Errorf("reason %q (%v), want timeout", r, err)
+	}
+}
+
+func TestRetries(t *testing.T) {
+	cases := []struct {
+		fault     wolkvoxtest.Fault
+		retried   bool
+		reason    wolkvox.Reason
+		transient bool
+	}{
+		{fault: wolkvoxtest.Fault{Status: 503, Body: "busy"}, retried: true, reason: wolkvox.ReasonHTTP5xx},
+		{fault: wolkvoxtest.Forbidden(wolkvoxtest.TextConcurrency), retried: true, reason: wolkvox.ReasonConcurrency},
+		{fault: wolkvoxtest.Fault{Hangup: true}, retried: true, reason: wolkvox.ReasonNetwork},
+		{fault: wolkvoxtest.Fault{Latency: 200 * time.Millisecond}, retried: true, reason: wolkvox.ReasonTimeout},
+		{fault: wolkvoxtest.Fault{Status: 401}, reason: wolkvox.ReasonAuth},
+		{fault: wolkvoxtest.Forbidden(wolkvoxtest.TextBadToken), reason: wolkvox.ReasonAuth},
+		{fault: wolkvoxtest.Forbidden(wolkvoxtest.TextQuota), reason: wolkvox.ReasonQuota},
+		{fault: wolkvoxtest.Fault{Status: 400}, reason: wolkvox.ReasonBadRequest},
+		{fault: wolkvoxtest.Forbidden(wolkvoxtest.TextMaintenance), reason: wolkvox.ReasonForbidden},
+	}
+	for _, tc := range cases {
+		t.Run(string(tc.reason), func(t *testing.T) {
+			srv := newFake(t, traffic())
+			var slept []time.Duration
+			c := newClient(t, srv, func(c *wolkvox.Config) {
+				c.Timeout = 50 * time.Millisecond
+				c.Retry = wolkvox.RetryPolicy{Attempts: 4, Initial: time.Second, Max: 3 * time.Second,
+					Sleep: func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }}
+			})
+			// Persistent: the fetch gives up with the fault's reason.
+			srv.FailAll(tc.fault)
+			_, stats, err := transfersOf(t, c, day)
+			if wolkvox.ReasonOf(err) != tc.reason {
+				t.Fatalf("reason %q, want %q (%v)", wolkvox.ReasonOf(err), tc.reason, err)
+			}
+			wantCalls := 1
+			if tc.retried {
+				wantCalls = 4
+			}
+			if stats.Calls != wantCalls || len(srv.Requests()) != wantCalls {
+				t.Errorf("calls %d (fake saw %d), want %d", stats.Calls, len(srv.Requests()), wantCalls)
+			}
+			if tc.retried {
+				// Backoff doubles to the cap, with jitter in [0.5, 1).
+				for i, max := range []time.Duration{time.Second, 2 * time.Second, 3 * time.Second} {
+					if slept[i] < max/2 || slept[i] >= max {
+						t.Errorf("backoff %d = %v, want in [%v, %v)", i, slept[i], max/2, max)
+					}
+				}
+				// Transient: one failure, then success.
+				srv.Heal()
+				srv.FailNext(1, tc.fault)
+				recs, stats, err := transfersOf(t, c, day)
+				if err != nil || stats.Calls != 2 || len(recs) == 0 {
+					t.Errorf("after one %s: err %v, calls %d, records %d", tc.reason, err, stats.Calls, len(recs))
+				}
+			}
+		})
+	}
+}
+
+func TestRetryStopsWithTheCallersContext(t *testing.T) {
+	srv := newFake(t, traffic())
+	srv.FailAll(wolkvoxtest.Fault{Status: 500})
+	c := newClient(t, srv, func(c *wolkvox.Config) {
+		c.Retry = wolkvox.RetryPolicy{Attempts: 100, Initial: time.Hour, Max: time.Hour}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.FetchTransfers(ctx, day, func(wolkvox.Window, []wolkvox.Transfer) error { return nil })
+	if err == nil || time.Since(start) > 5*time.Second {
+		t.Fatalf("err %v after %v", err, time.Since(start))
+	}
+	if n := len(srv.Requests()); n != 1 {
+		t.Errorf("%d calls", n)
+	}
+}
+
+func TestLongWindowIsSplitAt31Days(t *testing.T) {
+	srv := newFake(t, &wolkvoxtest.Store{Location: bogota})
+	c := newClient(t, srv)
+	w := wolkvox.Window{Start: time.Date(2026, 1, 1, 0, 0, 0, 0, bogota), End: time.Date(2026, 3, 15, 12, 0, 0, 0, bogota)}
+	var pieces []wolkvox.Window
+	stats, err := c.FetchTransfers(context.Background(), w, func(p wolkvox.Window, _ []wolkvox.Transfer) error {
+		pieces = append(pieces, p)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Calls != 3 || len(pieces) != 3 {
+		t.Fatalf("calls %d, pieces %v", stats.Calls, pieces)
+	}
+	for i, p := range pieces {
+		if p.End.Sub(p.Start) > 31*24*time.Hour {
+			t.Errorf("piece %v longer than 31 days", p)
+		}
+		if i > 0 && !p.Start.Equal(pieces[i-1].End.Add(time.Second)) {
+			t.Errorf("pieces %v and %v are not contiguous", pieces[i-1], p)
+		}
+	}
+	if !pieces[0].Start.Equal(w.Start) || !pieces[2].End.Equal(w.End) {
+		t.Errorf("pieces %v do not cover %v", pieces, w)
+	}
+}
+
+func TestTruncatedResponseIsSplitUntilUnderTheCap(t *testing.T) {
+	srv := newFake(t, &wolkvoxtest.Traffic{Seed: 3, Location: bogota, TransfersPerMinute: 4})
+	c := newClient(t, srv, func(c *wolkvox.Config) { c.MaxRecords = 100 })
+	w := wolkvox.Window{Start: day.Start, End: day.Start.Add(2*time.Hour - time.Second)}
+	var pieces []wolkvox.Window
+	var got []wolkvox.Transfer
+	stats, err := c.FetchTransfers(context.Background(), w, func(p wolkvox.Window, recs []wolkvox.Transfer) error {
+		if len(recs) >= 100 {
+			t.Errorf("piece %v delivered %d records, at the cap", p, len(recs))
+		}
+		pieces = append(pieces, p)
+		got = append(got, recs...)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Splits == 0 || stats.Calls != len(srv.Requests()) {
+		t.Errorf("splits %d, calls %d, fake saw %d", stats.Splits, stats.Calls, len(srv.Requests()))
+	}
+	for i := 1; i < len(pieces); i++ {
+		if !pieces[i].Start.Equal(pieces[i-1].End.Add(time.Second)) {
+			t.Errorf("pieces %v and %v are not contiguous", pieces[i-1], pieces[i])
+		}
+	}
+	seen := map[string]bool{}
+	for _, r := range got {
+		key := r.ConnID + r.Date.String()
+		if seen[key] {
+			t.Errorf("record %s delivered twice", key)
+		}
+		seen[key] = true
+	}
+	if len(got) != len(srv.ServedTransfers()) {
+		t.Errorf("delivered %d, fake served %d distinct", len(got), len(srv.ServedTransfers()))
+	}
+}
+
+func TestOneSecondAtTheCapFails(t *testing.T) {
+	store := &wolkvoxtest.Store{Location: bogota}
+	for i := range 5 {
+		store.AddTransfers(wolkvoxtest.RawTransfer{ConnIDTransfer: string(rune('a' + i)), Date: "2026-06-01 10:00:00"})
+	}
+	srv := newFake(t, store)
+	c := newClient(t, srv, func(c *wolkvox.Config) { c.MaxRecords = 5 })
+	_, _, err := transfersOf(t, c, day)
+	if r := wolkvox.ReasonOf(err); r != wolkvox.ReasonTooManyRows {
+		t.Fatalf("reason %q (%v)", r, err)
+	}
+}
+
+func TestBodyOverTheLimitIsRefused(t *testing.T) {
+	srv := newFake(t, traffic())
+	c := newClient(t, srv, func(c *wolkvox.Config) { c.MaxBodyBytes = 4096 })
+	_, _, err := interactionsOf(t, c, day)
+	if r := wolkvox.ReasonOf(err); r != wolkvox.ReasonTooLarge {
+		t.Fatalf("reason %q (%v)", r, err)
+	}
+}
+
+func TestDeliverErrorStopsTheFetch(t *testing.T) {
+	srv := newFake(t, &wolkvoxtest.Store{})
+	c := newClient(t, srv)
+	stop := errors.New("stop")
+	w := wolkvox.Window{Start: day.Start, End: day.Start.AddDate(0, 2, 0)}
+	_, err := c.FetchTransfers(context.Background(), w, func(wolkvox.Window, []wolkvox.Transfer) error { return stop })
+	if !errors.Is(err, stop) || len(srv.Requests()) != 1 {
+		t.Errorf("err %v after %d calls", err, len(srv.Requests()))
+	}
+}
+
+func TestObserveRequestSeesEveryCall(t *testing.T) {
+	srv := newFake(t, traffic())
+	var seen []wolkvox.RequestInfo
+	c := newClient(t, srv, func(c *wolkvox.Config) {
+		c.ObserveRequest = func(ri wolkvox.RequestInfo) { seen = append(seen, ri) }
+	})
+	srv.FailNext(1, wolkvoxtest.Fault{Status: http.StatusBadGateway})
+	if _, _, err := transfersOf(t, c, day); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 2 || seen[0].Status != 502 || seen[0].Err == nil || seen[1].Status != 200 || seen[1].Err != nil {
+		t.Errorf("observed %+v", seen)
+	}
+}

@@ -1,0 +1,112 @@
+package wolkvox
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+// FetchStats says what a fetch cost. Every call spends one token of the
+// operation's daily quota, whatever it returned.
+type FetchStats struct {
+	Calls  int // API calls made, retries and splits included
+	Splits int // windows halved because a response reached the record cap
+}
+
+// FetchTransfers fetches agent_13_1 over w. See fetch for the contract.
+func (c *Client) FetchTransfers(ctx context.Context, w Window, deliver func(Window, []Transfer) error) (FetchStats, error) {
+	return fetch(ctx, c, ReportTransfers, w, DecodeTransfers, deliver)
+}
+
+// FetchInteractions fetches chat_4 over w. See fetch for the contract.
+func (c *Client) FetchInteractions(ctx context.Context, w Window, deliver func(Window, []Interaction) error) (FetchStats, error) {
+	return fetch(ctx, c, ReportInteractions, w, DecodeInteractions, deliver)
+}
+
+type decodeFunc[T any] func(io.Reader, *time.Location, int, func(T) error) (int, error)
+
+// fetch covers w with as many calls as the API's limits require and hands
+// each completed piece to deliver, in chronological order, with all of that
+// piece's records. A piece is delivered only when its response was read
+// whole and valid, so a fetch that fails has delivered a contiguous prefix
+// of w and nothing of the rest: the caller can resume from the last
+// delivered piece's end without counting anything twice.
+//
+// Windows longer than MaxWindow are cut into consecutive pieces. A response
+// with MaxRecords records or more may have been truncated by the API, so its
+// records are dropped and its window is halved until every piece is under
+// the cap. An error from deliver stops the fetch and is returned as is.
+func fetch[T any](ctx context.Context, c *Client, report Report, w Window, decode decodeFunc[T], deliver func(Window, []T) error) (FetchStats, error) {
+	var stats FetchStats
+	w = Window{Start: w.Start.Truncate(time.Second), End: w.End.Truncate(time.Second)}
+	if w.End.Before(w.Start) {
+		return stats, nil
+	}
+	for start := w.Start; !start.After(w.End); {
+		end := start.Add(c.cfg.MaxWindow - time.Second)
+		if end.After(w.End) {
+			end = w.End
+		}
+		if err := fetchPiece(ctx, c, report, Window{start, end}, decode, deliver, &stats); err != nil {
+			return stats, err
+		}
+		start = end.Add(time.Second)
+	}
+	return stats, nil
+}
+
+func fetchPiece[T any](ctx context.Context, c *Client, report Report, w Window, decode decodeFunc[T], deliver func(Window, []T) error, stats *FetchStats) error {
+	records, err := fetchWithRetry(ctx, c, report, w, decode, stats)
+	if !errors.Is(err, errAtCap) {
+		if err != nil {
+			return err
+		}
+		return deliver(w, records)
+	}
+	span := w.End.Sub(w.Start)
+	if span < time.Second {
+		return &Error{Report: report, Reason: ReasonTooManyRows,
+			Detail: "a one-second window reached the record cap; it cannot be split further", Err: err}
+	}
+	stats.Splits++
+	mid := w.Start.Add(span / 2).Truncate(time.Second)
+	if err := fetchPiece(ctx, c, report, Window{w.Start, mid}, decode, deliver, stats); err != nil {
+		return err
+	}
+	return fetchPiece(ctx, c, report, Window{mid.Add(time.Second), w.End}, decode, deliver, stats)
+}
+
+// fetchWithRetry makes one logical call, retrying transient failures. It
+// returns errAtCap unwrapped when the response reached the record cap.
+func fetchWithRetry[T any](ctx context.Context, c *Client, report Report, w Window, decode decodeFunc[T], stats *FetchStats) ([]T, error) {
+	for attempt := 0; ; attempt++ {
+		var records []T
+		atCap := false
+		stats.Calls++
+		err := c.call(ctx, report, w, func(r io.Reader) error {
+			_, err := decode(r, c.cfg.Location, c.cfg.MaxRecords, func(rec T) error {
+				records = append(records, rec)
+				return nil
+			})
+			if errors.Is(err, errAtCap) {
+				atCap = true
+				return nil // stop reading: the records will be fetched again in halves
+			}
+			return err
+		})
+		if err == nil && atCap {
+			return nil, errAtCap
+		}
+		if err == nil {
+			return records, nil
+		}
+		var e *Error
+		if !errors.As(err, &e) || !e.Reason.retryable() || attempt+1 >= c.cfg.Retry.Attempts {
+			return nil, err
+		}
+		if serr := c.cfg.Retry.Sleep(ctx, c.cfg.Retry.backoff(attempt)); serr != nil {
+			return nil, err
+		}
+	}
+}

@@ -1,0 +1,411 @@
+package wolkvoxtest
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
+)
+
+// Dataset is what a Server serves. Both Traffic and Store implement it.
+type Dataset interface {
+	// Transfers returns the agent_13_1 records dated within [from, to].
+	Transfers(from, to time.Time) []RawTransfer
+	// Interactions returns the chat_4 records within [from, to].
+	Interactions(from, to time.Time) []RawInteraction
+}
+
+// The texts of the vendor's 403 answers.
+const (
+	TextQuota       = "TOKEN LIMIT EXCEEDED"
+	TextConcurrency = "EXCEEDS THE LIMIT OF SIMULTANEOUS REQUESTS PER TOKEN (2)"
+	TextBadToken    = "PLEASE VALIDATE TOKEN"
+	TextNoToken     = "PLEASE ENTER THE WOLKVOX-TOKEN"
+	// TextMaintenance stands for the unknown body of the 403 the API
+	// answers during the platform's backups.
+	TextMaintenance = "Forbidden"
+)
+
+// Fault changes how the server answers one request.
+type Fault struct {
+	// Reports limits the fault to these reports; empty means all.
+	Reports []wolkvox.Report
+	// Status, when set, answers with this status and Body instead of data.
+	Status int
+	Body   string
+	// Latency delays the answer; a client with a shorter timeout gives up.
+	Latency time.Duration
+	// Hangup closes the connection without answering.
+	Hangup bool
+	// PHPWarning prefixes the normal JSON with a PHP warning.
+	PHPWarning bool
+	// CutAfter, when > 0, aborts the normal response after that many bytes.
+	CutAfter int
+	// Code replaces the envelope's code, e.g. "0", 200 or "500".
+	Code any
+	// Error, when set, is the envelope's error text.
+	Error string
+}
+
+// Forbidden returns a fault answering 403 with one of the Text* bodies.
+func Forbidden(text string) Fault {
+	return Fault{Status: http.StatusForbidden, Body: fmt.Sprintf(`{"code":"403","error":%q,"msg":"","data":[]}`, text)}
+}
+
+// Request is one request the server received. It never holds the token.
+type Request struct {
+	Report     wolkvox.Report
+	Start, End time.Time
+	Query      string
+	UserAgent  string
+	Status     int
+	Records    int  // records in a complete response, 0 otherwise
+	Overlap    bool // another request with the same token was in flight
+	Time       time.Time
+}
+
+// Config configures a Server.
+type Config struct {
+	Token    string         // required token; default "test-token"
+	Location *time.Location // zone of dates on the wire; default UTC
+	Data     Dataset        // what to serve; default an empty Store
+	// StringCodeFor lists the reports whose envelope code is "200" (a
+	// string); the others get 200 (a number), as the vendor's examples show.
+	// Default: agent_13_1 only.
+	StringCodeFor []wolkvox.Report
+	// EmptyAsEmptyList answers an empty window with 200 and [] instead of
+	// the 404 seen in production.
+	EmptyAsEmptyList bool
+	// DailyQuota, when > 0, answers TOKEN LIMIT EXCEEDED after that many calls.
+	DailyQuota int
+	// ForgetServed stops the server from remembering what it served, for
+	// long-running demo mode.
+	ForgetServed bool
+	// TB, when set, fails the test on any overlap of two requests. A
+	// *testing.T fits; the package does not import testing so that the
+	// exporter's demo mode can use it.
+	TB interface {
+		Errorf(format string, args ...any)
+	}
+}
+
+// Server is a fake Reports Manager API.
+type Server struct {
+	*httptest.Server
+	cfg Config
+
+	mu       sync.Mutex
+	inFlight int
+	faults   []Fault // one is used up per request
+	always   *Fault
+	requests []Request
+	overlaps int
+	served   servedLog
+}
+
+// NewServer starts a fake API on a free 127.0.0.1 port. Close it when done.
+func NewServer(cfg Config) *Server {
+	s := NewUnstartedServer(cfg)
+	s.Start()
+	return s
+}
+
+// NewUnstartedServer returns a Server that is not yet listening, so a
+// caller can set its listener or TLS first.
+func NewUnstartedServer(cfg Config) *Server {
+	if cfg.Token == "" {
+		cfg.Token = "test-token"
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if cfg.Data == nil {
+		cfg.Data = &Store{}
+	}
+	if cfg.StringCodeFor == nil {
+		cfg.StringCodeFor = []wolkvox.Report{wolkvox.ReportTransfers}
+	}
+	s := &Server{cfg: cfg, served: newServedLog()}
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.handle))
+	return s
+}
+
+// Token returns the token the server accepts.
+func (s *Server) Token() string { return s.cfg.Token }
+
+// FailNext makes the next n requests (of f.Reports, if set) fail with f.
+func (s *Server) FailNext(n int, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.faults = append(s.faults, f)
+	}
+}
+
+// FailAll makes every request fail with f until Heal.
+func (s *Server) FailAll(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.always = &f
+}
+
+// Heal removes every fault.
+func (s *Server) Heal() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.always, s.faults = nil, nil
+}
+
+// Requests returns every request received so far.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+// Overlaps returns how many requests arrived while another with the same
+// token was in flight. The real API forbids it.
+func (s *Server) Overlaps() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.overlaps
+}
+
+func (s *Server) takeFault(report wolkvox.Report) *Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.always != nil && appliesTo(s.always, report) {
+		f := *s.always
+		return &f
+	}
+	for i, f := range s.faults {
+		if appliesTo(&f, report) {
+			s.faults = slices.Delete(s.faults, i, i+1)
+			return &f
+		}
+	}
+	return nil
+}
+
+func appliesTo(f *Fault, report wolkvox.Report) bool {
+	return len(f.Reports) == 0 || slices.Contains(f.Reports, report)
+}
+
+func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	req := Request{Report: wolkvox.Report(q.Get("api")), Query: r.URL.RawQuery, UserAgent: r.UserAgent(), Time: time.Now()}
+
+	s.mu.Lock()
+	s.inFlight++
+	if s.inFlight > 1 {
+		s.overlaps++
+		req.Overlap = true
+		if s.cfg.TB != nil {
+			s.cfg.TB.Errorf("wolkvoxtest: two requests with one token overlap (%s)", req.Report)
+		}
+	}
+	quotaSpent := s.cfg.DailyQuota > 0 && len(s.requests) >= s.cfg.DailyQuota
+	index := len(s.requests)
+	s.requests = append(s.requests, req)
+	s.mu.Unlock()
+	// A request ends when the handler returns or when its client hangs
+	// up, whichever is first: a client that abandons a response (at the
+	// record cap, or on a decode error) is not still using its token.
+	var ended sync.Once
+	finish := func() {
+		ended.Do(func() {
+			s.mu.Lock()
+			s.inFlight--
+			s.mu.Unlock()
+		})
+	}
+	stop := context.AfterFunc(r.Context(), finish)
+	defer func() {
+		stop()
+		finish()
+		s.mu.Lock()
+		s.requests[index] = req
+		s.mu.Unlock()
+	}()
+
+	answer := func(status int, body string) {
+		req.Status = status
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(body))
+	}
+	token := r.Header.Get("wolkvox-token")
+	switch {
+	case token == "":
+		answer(http.StatusUnauthorized, envelopeError("401", TextNoToken))
+		return
+	case token != s.cfg.Token:
+		answer(http.StatusForbidden, envelopeError("403", TextBadToken))
+		return
+	case req.Overlap:
+		answer(http.StatusForbidden, envelopeError("403", TextConcurrency))
+		return
+	case quotaSpent:
+		answer(http.StatusForbidden, envelopeError("403", TextQuota))
+		return
+	}
+	if req.Report != wolkvox.ReportTransfers && req.Report != wolkvox.ReportInteractions {
+		answer(http.StatusBadRequest, envelopeError("400", "THE API YOU WANT TO CONSULT DOES NOT EXIST"))
+		return
+	}
+	start, err1 := time.ParseInLocation("20060102150405", q.Get("date_ini"), s.cfg.Location)
+	end, err2 := time.ParseInLocation("20060102150405", q.Get("date_end"), s.cfg.Location)
+	if err1 != nil || err2 != nil {
+		answer(http.StatusBadRequest, envelopeError("400", "SOME PARAMETERS ARE REQUIRED"))
+		return
+	}
+	req.Start, req.End = start, end
+
+	f := s.takeFault(req.Report)
+	if f != nil && f.Latency > 0 {
+		select {
+		case <-time.After(f.Latency):
+		case <-r.Context().Done():
+			req.Status = 499
+			return
+		}
+	}
+	switch {
+	case f != nil && f.Hangup:
+		req.Status = -1
+		panic(http.ErrAbortHandler)
+	case f != nil && f.Status != 0:
+		req.Status = f.Status
+		if strings.HasPrefix(strings.TrimSpace(f.Body), "<") {
+			w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+		} else {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		}
+		w.WriteHeader(f.Status)
+		_, _ = w.Write([]byte(f.Body))
+		return
+	}
+	s.serveData(w, &req, f)
+}
+
+// delivers reports whether a response with this fault still hands a
+// correct client all of its records.
+func (f *Fault) delivers() bool {
+	if f == nil {
+		return true
+	}
+	successCode := f.Code == nil || f.Code == "200" || f.Code == 200 || f.Code == "0" || f.Code == 0
+	return f.Error == "" && !f.PHPWarning && successCode
+}
+
+func envelopeError(code, text string) string {
+	return fmt.Sprintf(`{"code":%q,"error":%q,"msg":"","data":[]}`, code, text)
+}
+
+// serveData streams the records of the request's window, one at a time,
+// the way the real API's chunked responses arrive.
+func (s *Server) serveData(w http.ResponseWriter, req *Request, f *Fault) {
+	var count int
+	var transfers []RawTransfer
+	var interactions []RawInteraction
+	if req.Report == wolkvox.ReportTransfers {
+		transfers = s.cfg.Data.Transfers(req.Start, req.End)
+		count = len(transfers)
+	} else {
+		interactions = s.cfg.Data.Interactions(req.Start, req.End)
+		count = len(interactions)
+	}
+	if count == 0 && !s.cfg.EmptyAsEmptyList && (f == nil || f.Code == nil) {
+		req.Status = http.StatusNotFound
+		w.WriteHeader(http.StatusNotFound)
+		return
+	}
+	var code any = 200
+	if slices.Contains(s.cfg.StringCodeFor, req.Report) {
+		code = "200"
+	}
+	if f != nil && f.Code != nil {
+		code = f.Code
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	req.Status = http.StatusOK
+	out := w.(http.Flusher)
+	cw := &cutWriter{w: w, left: -1}
+	if f != nil && f.CutAfter > 0 {
+		cw.left = f.CutAfter
+	}
+	bw := bufio.NewWriterSize(cw, 32<<10)
+	if f != nil && f.PHPWarning {
+		_, _ = bw.WriteString("<br />\n<b>Warning</b>:  Undefined index: skill in <b>/var/www/api/v2/reports_manager.php</b> on line <b>212</b><br />\n")
+	}
+	buf := envelopeHead(nil, code, count)
+	for i := range count {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		if transfers != nil {
+			buf = transfers[i].appendJSON(buf)
+		} else {
+			buf = interactions[i].appendJSON(buf)
+		}
+		_, _ = bw.Write(buf)
+		buf = buf[:0]
+	}
+	buf = append(buf, "]"...)
+	if f != nil && f.Error != "" {
+		buf = append(buf, `,"error":`...)
+		buf = appendString(buf, f.Error)
+	}
+	buf = append(buf, '}')
+	_, _ = bw.Write(buf)
+	_ = bw.Flush()
+	out.Flush()
+	if cw.cut {
+		req.Status = -1
+		panic(http.ErrAbortHandler)
+	}
+	if f.delivers() {
+		req.Records = count
+		if !s.cfg.ForgetServed {
+			s.mu.Lock()
+			for i := range transfers {
+				s.served.addTransfer(&transfers[i])
+			}
+			for i := range interactions {
+				s.served.addInteraction(&interactions[i])
+			}
+			s.mu.Unlock()
+		}
+	}
+}
+
+// cutWriter stops passing bytes on after left bytes, to simulate a body
+// cut off mid-stream.
+type cutWriter struct {
+	w    http.ResponseWriter
+	left int
+	cut  bool
+}
+
+func (c *cutWriter) Write(p []byte) (int, error) {
+	if c.left < 0 {
+		return c.w.Write(p)
+	}
+	if len(p) > c.left {
+		p = p[:c.left]
+		c.cut = true
+	}
+	n, err := c.w.Write(p)
+	c.left -= n
+	if c.cut {
+		return n, fmt.Errorf("cut")
+	}
+	return n, err
+}

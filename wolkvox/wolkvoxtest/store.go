@@ -1,0 +1,58 @@
+package wolkvoxtest
+
+import (
+	"sync"
+	"time"
+)
+
+// Store is a Dataset of records added by hand.
+type Store struct {
+	Location *time.Location // zone of the records' dates; default UTC
+
+	mu           sync.Mutex
+	transfers    []RawTransfer
+	interactions []RawInteraction
+}
+
+// AddTransfers adds agent_13_1 records, served by their date.
+func (s *Store) AddTransfers(recs ...RawTransfer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.transfers = append(s.transfers, recs...)
+}
+
+// AddInteractions adds chat_4 records, served by their date_creation.
+func (s *Store) AddInteractions(recs ...RawInteraction) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.interactions = append(s.interactions, recs...)
+}
+
+func (s *Store) loc() *time.Location {
+	if s.Location == nil {
+		return time.UTC
+	}
+	return s.Location
+}
+
+// Transfers returns the records dated within [from, to].
+func (s *Store) Transfers(from, to time.Time) []RawTransfer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []RawTransfer
+	for _, r := range s.transfers {
+		out = appendIfWithin(out, r, r.Date, from, to, s.loc())
+	}
+	return out
+}
+
+// Interactions returns the records created within [from, to].
+func (s *Store) Interactions(from, to time.Time) []RawInteraction {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []RawInteraction
+	for _, r := range s.interactions {
+		out = appendIfWithin(out, r, r.DateCreation, from, to, s.loc())
+	}
+	return out
+}
