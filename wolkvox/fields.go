@@ -1,6 +1,7 @@
 package wolkvox
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"strings"
@@ -9,25 +10,17 @@ import (
 
 // parseDate parses the API's "YYYY-MM-DD HH:MM:SS" in the operation's zone.
 // It returns ok=false for anything else. An empty value and MySQL's zero
-// date are "no date", reported as the zero time with ok=true.
-func parseDate(s string, loc *time.Location) (time.Time, bool) {
-	if s == "" || strings.HasPrefix(s, "0000-00-00") {
+// date are "no date", reported as the zero time with ok=true. It works on
+// bytes and by hand because it runs for every record.
+func parseDate(s []byte, loc *time.Location) (time.Time, bool) {
+	if len(s) == 0 || bytes.HasPrefix(s, []byte("0000-00-00")) {
 		return time.Time{}, true
 	}
 	if len(s) != 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':' {
 		return time.Time{}, false
 	}
-	n := func(i, j int) int {
-		v := 0
-		for _, c := range s[i:j] {
-			if c < '0' || c > '9' {
-				return -1
-			}
-			v = v*10 + int(c-'0')
-		}
-		return v
-	}
-	y, mo, d, h, mi, se := n(0, 4), n(5, 7), n(8, 10), n(11, 13), n(14, 16), n(17, 19)
+	y, mo, d := digits(s[0:4]), digits(s[5:7]), digits(s[8:10])
+	h, mi, se := digits(s[11:13]), digits(s[14:16]), digits(s[17:19])
 	if y < 1 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 59 {
 		return time.Time{}, false
 	}
@@ -38,20 +31,32 @@ func parseDate(s string, loc *time.Location) (time.Time, bool) {
 	return t, true
 }
 
+// digits parses ASCII decimal digits, returning -1 if there is anything else.
+func digits(b []byte) int {
+	if len(b) == 0 {
+		return -1
+	}
+	v := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return -1
+		}
+		v = v*10 + int(c-'0')
+	}
+	return v
+}
+
 // parseClock parses a duration written as H+:MM:SS. Hours may exceed 23.
-func parseClock(s string) (time.Duration, bool) {
-	h, rest, ok1 := strings.Cut(s, ":")
-	m, sec, ok2 := strings.Cut(rest, ":")
-	if !ok1 || !ok2 || len(h) == 0 || len(h) > 6 || len(m) != 2 || len(sec) != 2 {
+func parseClock(s []byte) (time.Duration, bool) {
+	i := bytes.IndexByte(s, ':')
+	if i < 1 || i > 6 || len(s) != i+6 || s[i+3] != ':' {
 		return 0, false
 	}
-	hv, err1 := strconv.Atoi(h)
-	mv, err2 := strconv.Atoi(m)
-	sv, err3 := strconv.Atoi(sec)
-	if err1 != nil || err2 != nil || err3 != nil || hv < 0 || mv < 0 || mv > 59 || sv < 0 || sv > 59 {
+	h, m, sec := digits(s[:i]), digits(s[i+1:i+3]), digits(s[i+4:])
+	if h < 0 || m < 0 || m > 59 || sec < 0 || sec > 59 {
 		return 0, false
 	}
-	return time.Duration(hv)*time.Hour + time.Duration(mv)*time.Minute + time.Duration(sv)*time.Second, true
+	return time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(sec)*time.Second, true
 }
 
 // parseScore parses a survey score. Every value on the wire is a string and

@@ -75,7 +75,13 @@ func unquote(raw []byte) string {
 // clean trims Unicode space, maps "-" to "" and caps the length at a rune
 // boundary.
 func clean(s string) string {
-	s = strings.TrimFunc(s, unicode.IsSpace)
+	if s == "" {
+		return s
+	}
+	// Most values start and end in a printable ASCII byte: no trimming.
+	if first, last := s[0], s[len(s)-1]; first <= ' ' || last <= ' ' || first >= utf8.RuneSelf || last >= utf8.RuneSelf {
+		s = strings.TrimFunc(s, unicode.IsSpace)
+	}
 	if s == "-" {
 		return ""
 	}

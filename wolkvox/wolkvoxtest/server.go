@@ -358,8 +358,9 @@ func (s *Server) serveData(w http.ResponseWriter, req *Request, f *Fault) {
 		_, _ = bw.Write(buf)
 		buf = buf[:0]
 	}
-	buf = append(buf, "]"...)
+	buf = append(buf, ']')
 	if f != nil && f.Error != "" {
+		// After data, as a PHP script that fails late would write it.
 		buf = append(buf, `,"error":`...)
 		buf = appendString(buf, f.Error)
 	}

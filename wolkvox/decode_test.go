@@ -1,0 +1,182 @@
+package wolkvox_test
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
+	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox/wolkvoxtest"
+)
+
+func decodeTransfers(t testing.TB, body []byte) ([]wolkvox.Transfer, error) {
+	var out []wolkvox.Transfer
+	_, err := wolkvox.DecodeTransfers(bytes.NewReader(body), bogota, 0, func(r wolkvox.Transfer) error {
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}
+
+func decodeInteractions(t testing.TB, body []byte) ([]wolkvox.Interaction, error) {
+	var out []wolkvox.Interaction
+	_, err := wolkvox.DecodeInteractions(bytes.NewReader(body), bogota, 0, func(r wolkvox.Interaction) error {
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}
+
+func TestFieldHygiene(t *testing.T) {
+	body := wolkvoxtest.TransfersResponse([]wolkvoxtest.RawTransfer{{
+		ConnIDTransfer:   "12462.0277.1782402643.44005",
+		SkillID:          " - ",
+		Date:             "2026-06-01 10:11:12",
+		OriginAgentID:    " 12462 ",
+		OriginAgentName:  "MU\xd1OZ \x93JR\x94",
+		DestinyAgentID:   "-",
+		DestinyAgentName: "COM-CAMILO PATIÑO",
+		Time:             "27:03:04",
+		TypeCall:         "internal call_que",
+	}, {
+		ConnIDTransfer: "2",
+		Date:           "2026-02-31 10:00:00",
+		Time:           "1:2",
+		Override:       map[string]string{"origin_agent_name": `"JOS\u00c9 \u00d1"`, "skill_id": "101", "type_call": `{"nested":["x"]}`},
+	}})
+	recs, err := decodeTransfers(t, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := recs[0]
+	want := wolkvox.Transfer{
+		ConnID: "12462.0277.1782402643.44005", Date: time.Date(2026, 6, 1, 10, 11, 12, 0, bogota),
+		OriginAgentID: "12462", OriginAgentName: "MUÑOZ “JR”", DestinationAgentName: "COM-CAMILO PATIÑO",
+		Duration: 27*time.Hour + 3*time.Minute + 4*time.Second, HasDuration: true, TypeCall: "internal call_que",
+	}
+	if a != want {
+		t.Errorf("got  %+v\nwant %+v", a, want)
+	}
+	b := recs[1]
+	if !b.Invalid.Has(wolkvox.FieldDate) || !b.Invalid.Has(wolkvox.FieldTime) || !b.Invalid.Has(wolkvox.FieldText) || b.Invalid.Len() != 3 {
+		t.Errorf("invalid fields %b", b.Invalid)
+	}
+	if b.OriginAgentName != "JOSÉ Ñ" || b.SkillID != "101" || b.TypeCall != "" || !b.Date.IsZero() || b.HasDuration {
+		t.Errorf("record with bad fields: %+v", b)
+	}
+}
+
+func TestInteractionFields(t *testing.T) {
+	big := strings.Repeat("x", 1<<20)
+	body := wolkvoxtest.InteractionsResponse([]wolkvoxtest.RawInteraction{{
+		Channel: "Email", AgentName: "SOFÍA", SkillID: "205", CaseID: "991",
+		Body: big, Answer: big, Subject: "secret", From: "a@b.co",
+		DateCreation: "2026-06-01 10:00:00", CloseDate: "2026-06-01 11:30:00",
+		EvaluationSurvey: "4,5", CodAct: "11", CodDescription: "RECLAMO", Status: "close",
+	}, {
+		Channel: "twitter", CaseID: "992", DateCreation: "2026-06-01 10:00:00", CloseDate: "",
+		EvaluationSurvey: "N/A", Status: "open", NoCodDescription: true,
+		AgentName: strings.Repeat("Ñ", 1000),
+	}, {}})
+	recs, err := decodeInteractions(t, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b, c := recs[0], recs[1], recs[2]
+	if a.Closed.Sub(a.Created) != 90*time.Minute || !a.HasSurvey || a.Survey != 4.5 || a.CodDescription != "RECLAMO" || a.Invalid != 0 {
+		t.Errorf("closed case: %+v", a)
+	}
+	if !b.Closed.IsZero() || b.HasSurvey || !b.Invalid.Has(wolkvox.FieldEvaluationSurvey) || b.Invalid.Len() != 1 {
+		t.Errorf("open case: %+v", b)
+	}
+	if len(b.AgentName) > wolkvox.MaxFieldLen || !utf8.ValidString(b.AgentName) {
+		t.Errorf("long name not capped cleanly: %d bytes", len(b.AgentName))
+	}
+	if c != (wolkvox.Interaction{}) {
+		t.Errorf("empty record: %+v", c)
+	}
+}
+
+func TestSurveyScores(t *testing.T) {
+	for in, want := range map[string]float64{"4": 4, "4.5": 4.5, "4,5": 4.5, "9,336.00 %": 9336, "1,000": 1000, " 7 ": 7, "80%": 80} {
+		body := wolkvoxtest.InteractionsResponse([]wolkvoxtest.RawInteraction{{CaseID: "1", EvaluationSurvey: in}})
+		recs, err := decodeInteractions(t, body)
+		if err != nil || !recs[0].HasSurvey || recs[0].Survey != want {
+			t.Errorf("%q: %+v %v, want %v", in, recs, err, want)
+		}
+	}
+	for _, in := range []string{"N/A", "NaN", "Inf", "abc", "1e400"} {
+		body := wolkvoxtest.InteractionsResponse([]wolkvoxtest.RawInteraction{{CaseID: "1", EvaluationSurvey: in}})
+		recs, err := decodeInteractions(t, body)
+		if err != nil || recs[0].HasSurvey || !recs[0].Invalid.Has(wolkvox.FieldEvaluationSurvey) {
+			t.Errorf("%q: %+v %v, want invalid", in, recs, err)
+		}
+	}
+}
+
+func TestDecodeStopsAtTheCap(t *testing.T) {
+	recs := make([]wolkvoxtest.RawTransfer, 10)
+	n, err := wolkvox.DecodeTransfers(bytes.NewReader(wolkvoxtest.TransfersResponse(recs)), bogota, 10, func(wolkvox.Transfer) error { return nil })
+	if err == nil || n != 10 {
+		t.Errorf("n %d, err %v", n, err)
+	}
+}
+
+// generatedResponses returns realistic responses of both reports, used to
+// seed the fuzzer and by benchmarks.
+func generatedResponses(records, bodyBytes int) (transfers, interactions []byte) {
+	rng := rand.New(rand.NewPCG(42, 42))
+	minute := time.Date(2026, 6, 1, 8, 0, 0, 0, bogota)
+	ts := make([]wolkvoxtest.RawTransfer, records)
+	is := make([]wolkvoxtest.RawInteraction, records)
+	for i := range records {
+		ts[i] = wolkvoxtest.NewTransfer(rng, minute, i)
+		is[i] = wolkvoxtest.NewInteraction(rng, minute, int64(i), bodyBytes)
+	}
+	return wolkvoxtest.TransfersResponse(ts), wolkvoxtest.InteractionsResponse(is)
+}
+
+// FuzzDecode checks that no input panics the decoder, that every string it
+// hands out is valid UTF-8 within the length cap, and that a response it
+// accepts delivers exactly the records it counted.
+func FuzzDecode(f *testing.F) {
+	tr, in := generatedResponses(3, 64)
+	f.Add(tr)
+	f.Add(in)
+	f.Add([]byte(`{"code":200,"error":null,"data":[{"agent_name":"MU` + "\xd1" + `OZ","date":"2026-01-01 00:00:00","time":"1:2"}]}`))
+	f.Add([]byte(`{"data":null,"code":"0"}`))
+	f.Add([]byte("<br />\n<b>Warning</b>: x {\"code\":\"200\",\"data\":[]}"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		check := func(fields ...string) {
+			for _, s := range fields {
+				if !utf8.ValidString(s) || len(s) > wolkvox.MaxFieldLen {
+					t.Fatalf("bad field %q", s)
+				}
+			}
+		}
+		calls := 0
+		n, err := wolkvox.DecodeTransfers(bytes.NewReader(body), bogota, 0, func(r wolkvox.Transfer) error {
+			calls++
+			check(r.ConnID, r.SkillID, r.OriginAgentID, r.OriginAgentName, r.DestinationAgentID, r.DestinationAgentName, r.TypeCall)
+			if r.Duration < 0 {
+				t.Fatalf("negative duration %v", r.Duration)
+			}
+			return nil
+		})
+		if err == nil && n != calls {
+			t.Fatalf("counted %d, delivered %d", n, calls)
+		}
+		calls = 0
+		n, err = wolkvox.DecodeInteractions(bytes.NewReader(body), bogota, 0, func(r wolkvox.Interaction) error {
+			calls++
+			check(r.Channel, r.AgentName, r.SkillID, r.CaseID, r.CodAct, r.CodDescription, r.Status)
+			return nil
+		})
+		if err == nil && n != calls {
+			t.Fatalf("counted %d, delivered %d", n, calls)
+		}
+	})
+}
