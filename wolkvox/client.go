@@ -211,11 +211,20 @@ func (c *Client) call(ctx context.Context, report Report, w Window, decode func(
 	}
 
 	limited := &limitReader{r: resp.Body, left: c.cfg.MaxBodyBytes}
-	if err := decode(bodyReader{limited}); err != nil {
+	err = decode(bodyReader{limited})
+	// Read what is left before closing, so the server has finished this
+	// request before the next one starts: the API counts a request it is
+	// still sending as in use, and forbids two at once. Past maxDrain it
+	// is cheaper to hang up and let a concurrency 403 be retried.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
+	if err != nil {
 		return c.classify(report, status, err, callCtx)
 	}
 	return nil
 }
+
+// maxDrain bounds how much of an abandoned body is read and discarded.
+const maxDrain = 16 << 20
 
 // statusError maps an unsuccessful HTTP status and its body to an Error.
 // The 403 texts come from the vendor's response-code page.

@@ -1,0 +1,48 @@
+package collector
+
+import (
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Collector serves the latest snapshot the poller rendered. It implements
+// prometheus.Collector.
+type Collector struct {
+	snapshot atomic.Pointer[[]prometheus.Metric]
+}
+
+// NewCollector returns a collector with nothing to serve yet.
+func NewCollector() *Collector { return &Collector{} }
+
+// publish swaps in a new snapshot. A scrape sees the old one or the new
+// one, never half of either.
+func (c *Collector) publish(metrics []prometheus.Metric) { c.snapshot.Store(&metrics) }
+
+// Describe sends every descriptor the collector may serve.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range allDescs() {
+		ch <- d
+	}
+}
+
+// Collect sends the latest snapshot.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	if p := c.snapshot.Load(); p != nil {
+		for _, m := range *p {
+			ch <- m
+		}
+	}
+}
+
+func allDescs() []*prometheus.Desc {
+	d := descs
+	return []*prometheus.Desc{
+		d.transfers, d.agentTransfers, d.transferDuration, d.agentInfo,
+		d.chats, d.chatsClosed, d.agentChats, d.survey, d.resolution,
+		d.typifications, d.typificationInfo,
+		d.windowTransfers, d.windowChats, d.windowSurveyAverage, d.windowStart, d.windowEnd,
+		d.up, d.lastSuccess, d.pollDuration, d.pollFailures, d.records, d.duplicates, d.invalid,
+		d.requests, d.skipped, d.pollInterval, d.dailyQuota,
+	}
+}
