@@ -170,6 +170,13 @@ func (s *Server) Requests() []Request {
 	return slices.Clone(s.requests)
 }
 
+// InFlight returns how many requests are being answered now.
+func (s *Server) InFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inFlight
+}
+
 // Overlaps returns how many requests arrived while another with the same
 // token was in flight. The real API forbids it.
 func (s *Server) Overlaps() int {
