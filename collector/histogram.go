@@ -33,12 +33,6 @@ func (h *histogram) cumulative() map[float64]uint64 {
 	return out
 }
 
-func (h *histogram) clone() *histogram {
-	c := *h
-	c.counts = append([]uint64(nil), h.counts...)
-	return &c
-}
-
 var (
 	// Transfer legs last from seconds to hours.
 	transferDurationBuckets = []float64{5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200}

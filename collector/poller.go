@@ -127,11 +127,6 @@ func New(cfg Config) (*Poller, error) {
 			return nil, err
 		}
 	}
-	if cfg.Interval < 5*time.Minute {
-		callsPerDay := int(2 * 24 * time.Hour / cfg.Interval)
-		level.Warn(p.logger).Log("msg", "poll interval is shorter than the vendor's suggested 5m; every call spends one token of the operation's daily quota (licenses x 1000)",
-			"interval", cfg.Interval, "tokens_per_day", callsPerDay)
-	}
 	p.publish()
 	return p, nil
 }
@@ -260,3 +255,6 @@ func (p *Poller) publish() {
 	}
 	p.status.Store(st)
 }
+
+// Endpoint returns the API URL the poller calls. It holds no secret.
+func (p *Poller) Endpoint() string { return p.client.Endpoint() }

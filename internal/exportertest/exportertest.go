@@ -1,0 +1,184 @@
+// Package exportertest builds and runs the wolkvox_exporter binary for
+// tests that need the real thing: the command-line tests, the fault matrix
+// and the end-to-end test.
+package exportertest
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// BuildFlags are the Dockerfile's: a static, reproducible binary.
+var BuildFlags = []string{"-trimpath", "-ldflags", "-s -w -X github.com/prometheus/common/version.Version=0.0.0-test"}
+
+// Build compiles the exporter into dir with BuildFlags and CGO_ENABLED=0,
+// and returns the binary's path.
+func Build(dir string) (string, error) {
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	bin := filepath.Join(dir, "wolkvox_exporter")
+	args := append([]string{"build", "-o", bin}, BuildFlags...)
+	cmd := exec.Command("go", append(args, ".")...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Process is a running exporter.
+type Process struct {
+	Cmd  *exec.Cmd
+	Addr string // host:port it listens on
+
+	mu  sync.Mutex
+	log bytes.Buffer
+}
+
+// Start runs bin with args plus a free --web.listen-address, and stops it
+// when the test ends.
+func Start(t testing.TB, bin string, env []string, args ...string) *Process {
+	t.Helper()
+	p := &Process{Addr: "127.0.0.1:" + strconv.Itoa(FreePort(t))}
+	p.Cmd = exec.Command(bin, append(args, "--web.listen-address="+p.Addr)...)
+	p.Cmd.Env = append(os.Environ(), env...)
+	stderr, err := p.Cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.log.Write(sc.Bytes())
+			p.log.WriteByte('\n')
+			p.mu.Unlock()
+		}
+		close(done)
+	}()
+	t.Cleanup(func() {
+		if p.Cmd.ProcessState == nil {
+			_ = p.Cmd.Process.Kill()
+			_ = p.Cmd.Wait()
+		}
+		<-done
+		if t.Failed() {
+			t.Logf("exporter log:\n%s", p.Log())
+		}
+	})
+	return p
+}
+
+// Log returns what the process has logged so far.
+func (p *Process) Log() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.log.String()
+}
+
+// Get fetches a path and returns the status and body.
+func (p *Process) Get(path string) (int, string, error) {
+	resp, err := http.Get("http://" + p.Addr + path)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+// WaitFor polls path until cond holds or the timeout passes.
+func (p *Process) WaitFor(t testing.TB, path string, timeout time.Duration, cond func(status int, body string) bool) string {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		status, body, err := p.Get(path)
+		if err == nil && cond(status, body) {
+			return body
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: condition not met within %v (last: %d, %v)", path, timeout, status, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Stop sends SIGTERM and returns the exit code.
+func (p *Process) Stop(t testing.TB) int {
+	t.Helper()
+	if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- p.Cmd.Wait() }()
+	select {
+	case <-errc:
+	case <-time.After(20 * time.Second):
+		_ = p.Cmd.Process.Kill()
+		t.Fatal("exporter did not stop within 20s of SIGTERM")
+	}
+	return p.Cmd.ProcessState.ExitCode()
+}
+
+// Kill kills the process with SIGKILL, as a crash or OOM would.
+func (p *Process) Kill(t testing.TB) {
+	t.Helper()
+	_ = p.Cmd.Process.Kill()
+	_ = p.Cmd.Wait()
+}
+
+// MetricValue returns the sum of the samples of a metric in a text
+// exposition whose lines start with prefix (a name, optionally with the
+// start of its labels).
+func MetricValue(exposition, prefix string) (float64, bool) {
+	var total float64
+	found := false
+	sc := bufio.NewScanner(bytes.NewBufferString(exposition))
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if len(line) == 0 || line[0] == '#' || !bytes.HasPrefix([]byte(line), []byte(prefix)) {
+			continue
+		}
+		rest := line[len(prefix):]
+		if len(rest) > 0 && rest[0] != '{' && rest[0] != ' ' && prefix[len(prefix)-1] != ',' && prefix[len(prefix)-1] != '{' {
+			continue // a longer metric name
+		}
+		var v float64
+		if _, err := fmt.Sscanf(line[bytes.LastIndexByte([]byte(line), ' ')+1:], "%g", &v); err == nil {
+			total += v
+			found = true
+		}
+	}
+	return total, found
+}

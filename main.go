@@ -1,0 +1,304 @@
+// Command wolkvox_exporter exports Wolkvox contact-center reports (call
+// transfers and conferences from agent_13_1; e-mail, chat and social
+// interactions from chat_4) as Prometheus metrics.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+	_ "time/tzdata" // so --wolkvox.timezone resolves in a bare container
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+	sloggokit "github.com/tjhop/slog-gokit"
+
+	"github.com/wolkvox-exporter/wolkvox_exporter/collector"
+	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
+	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox/wolkvoxtest"
+)
+
+const exporterName = "wolkvox_exporter"
+
+func main() {
+	if version.Version == "" {
+		version.Version = "dev" // not stamped with -ldflags -X
+	}
+	os.Exit(run(os.Args[1:], os.Stderr))
+}
+
+// flags are the command line, in kingpin style.
+type flags struct {
+	server, baseURL, tokenFile, timezone  *string
+	timeout                               *time.Duration
+	dailyQuota                            *int
+	interval, delay, maxCatchup, agentTTL *time.Duration
+	agents, demo                          *bool
+	stateFile, telemetryPath              *string
+	logLevel, logFormat                   *string
+	web                                   *web.FlagConfig
+}
+
+func parseFlags(args []string, stderr io.Writer) (*flags, error) {
+	app := kingpin.New(exporterName, "Prometheus exporter for Wolkvox contact-center reports: call transfers and conferences (agent_13_1) and chat, e-mail and social interactions (chat_4).")
+	app.ErrorWriter(stderr)
+	app.UsageWriter(stderr)
+	f := &flags{
+		server:        app.Flag("wolkvox.server", "The operation's server code: 0002 means https://wv0002.wolkvox.com.").String(),
+		baseURL:       app.Flag("wolkvox.url", "Base URL of the API, overriding --wolkvox.server.").String(),
+		tokenFile:     app.Flag("wolkvox.token-file", "File holding the wolkvox-token. Default: the WOLKVOX_TOKEN environment variable. The token is never a flag value, because those show in process lists.").String(),
+		timezone:      app.Flag("wolkvox.timezone", "The operation's time zone; the API's dates carry none.").Default("America/Bogota").String(),
+		timeout:       app.Flag("wolkvox.timeout", "Timeout of one API call, body included. The API allows itself 60s.").Default("60s").Duration(),
+		dailyQuota:    app.Flag("wolkvox.daily-quota", "The operation's daily token quota (licenses x 1000), exported for the quota alert. 0: unknown.").Default("0").Int(),
+		interval:      app.Flag("poll.interval", "How often to poll each report. Each poll spends 2 tokens of the daily quota.").Default("5m").Duration(),
+		delay:         app.Flag("poll.delay", "How far behind now windows end, for rows that land late.").Default("1m").Duration(),
+		maxCatchup:    app.Flag("poll.max-catchup", "After an outage, fetch at most this far back; older time is skipped and counted.").Default("24h").Duration(),
+		agents:        app.Flag("collector.agents", "Export per-agent metrics.").Default("true").Bool(),
+		agentTTL:      app.Flag("collector.agents.ttl", "Drop an agent from the per-agent metrics when not seen for this long.").Default("24h").Duration(),
+		stateFile:     app.Flag("storage.state-file", "File to keep window marks and de-duplication keys in, so a restart neither leaves a gap nor counts twice. Unset: start fresh each time.").String(),
+		demo:          app.Flag("demo", "Serve generated demo data from a built-in fake API; needs no server or token.").Bool(),
+		telemetryPath: app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String(),
+		logLevel:      app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error"),
+		logFormat:     app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json"),
+		web:           kingpinflag.AddFlags(app, ":10049"),
+	}
+	app.Version(version.Print(exporterName))
+	app.HelpFlag.Short('h')
+	_, err := app.Parse(args)
+	return f, err
+}
+
+// newLogger returns the exporter's go-kit logger and an slog logger for
+// exporter-toolkit that writes through it. The slog bridge adds its own
+// time and level keys, so only the go-kit side gets a timestamp.
+func newLogger(f *flags, w io.Writer) (log.Logger, *slog.Logger) {
+	var base log.Logger
+	if *f.logFormat == "json" {
+		base = log.NewJSONLogger(log.NewSyncWriter(w))
+	} else {
+		base = log.NewLogfmtLogger(log.NewSyncWriter(w))
+	}
+	var allow level.Option
+	var slogLevel slog.Level
+	switch *f.logLevel {
+	case "debug":
+		allow, slogLevel = level.AllowDebug(), slog.LevelDebug
+	case "warn":
+		allow, slogLevel = level.AllowWarn(), slog.LevelWarn
+	case "error":
+		allow, slogLevel = level.AllowError(), slog.LevelError
+	default:
+		allow, slogLevel = level.AllowInfo(), slog.LevelInfo
+	}
+	base = level.NewFilter(base, allow)
+	logger := log.With(base, "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller)
+	return logger, slog.New(sloggokit.NewGoKitHandler(base, slogLevel))
+}
+
+// readToken reads the token from the file, or else the environment.
+func readToken(file string) (string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("cannot read --wolkvox.token-file: %w", err)
+		}
+		token := strings.TrimSpace(string(b))
+		if token == "" {
+			return "", fmt.Errorf("--wolkvox.token-file %s is empty", file)
+		}
+		return token, nil
+	}
+	if token := strings.TrimSpace(os.Getenv("WOLKVOX_TOKEN")); token != "" {
+		return token, nil
+	}
+	return "", errors.New("no token: set --wolkvox.token-file or the WOLKVOX_TOKEN environment variable (or try --demo)")
+}
+
+func run(args []string, stderr io.Writer) int {
+	f, err := parseFlags(args, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: error: %v, try --help\n", exporterName, err)
+		return 2
+	}
+	logger, slogger := newLogger(f, stderr)
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "%s: error: %s\n", exporterName, fmt.Sprintf(format, a...))
+		return 2
+	}
+
+	loc, err := time.LoadLocation(*f.timezone)
+	if err != nil {
+		return fail("unknown --wolkvox.timezone %q: %v", *f.timezone, err)
+	}
+	clientCfg := wolkvox.Config{
+		Server: *f.server, BaseURL: *f.baseURL, Location: loc, Timeout: *f.timeout,
+		UserAgent: exporterName + "/" + version.Version,
+	}
+	interval, delay := *f.interval, *f.delay
+	var demo *wolkvoxtest.Server
+	if *f.demo {
+		demo = startDemo(loc)
+		defer demo.Close()
+		clientCfg.BaseURL, clientCfg.Server, clientCfg.Token = demo.URL, "", demo.Token()
+		interval, delay = 15*time.Second, 0
+		level.Warn(logger).Log("msg", "DEMO MODE: serving generated data from a built-in fake Wolkvox API, not a real operation", "fake_api", demo.URL)
+	} else {
+		if clientCfg.Token, err = readToken(*f.tokenFile); err != nil {
+			return fail("%v", err)
+		}
+		if clientCfg.BaseURL != "" {
+			if err := checkBaseURL(clientCfg.BaseURL, logger); err != nil {
+				return fail("%v", err)
+			}
+		}
+		if interval < 5*time.Minute {
+			level.Warn(logger).Log("msg", "--poll.interval is shorter than the vendor's suggested 5m; every call spends one token of the operation's daily quota (licenses x 1000)",
+				"interval", interval, "tokens_per_day", int(2*24*time.Hour/interval))
+		}
+	}
+
+	poller, err := collector.New(collector.Config{
+		Client: clientCfg, Interval: interval, Delay: delay, MaxCatchup: *f.maxCatchup,
+		AgentMetrics: *f.agents, AgentTTL: *f.agentTTL, DailyQuota: float64(*f.dailyQuota),
+		StateFile: *f.stateFile, Logger: logger,
+	})
+	if err != nil {
+		return fail("%v", err)
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		poller.Collector(),
+		versioncollector.NewCollector(exporterName),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewGoCollector(),
+	)
+	mux := http.NewServeMux()
+	mux.Handle(*f.telemetryPath, promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorLog: slog.NewLogLogger(slogger.Handler(), slog.LevelError), Registry: reg,
+	})))
+	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
+	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
+		if poller.Status().Ready() {
+			fmt.Fprintln(w, "Ready")
+			return
+		}
+		http.Error(w, "Not ready: waiting for the first successful poll of both reports", http.StatusServiceUnavailable)
+	})
+	if *f.telemetryPath != "/" {
+		mux.Handle("/", landingPage(*f.telemetryPath, poller, demo != nil))
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	level.Info(logger).Log("msg", "starting "+exporterName, "version", version.Info(), "api", poller.Endpoint(), "interval", interval)
+	polling := make(chan struct{})
+	go func() { poller.Run(ctx); close(polling) }()
+
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- web.ListenAndServe(srv, f.web, slogger) }()
+	select {
+	case err := <-served:
+		stop()
+		<-polling
+		level.Error(logger).Log("msg", "cannot serve", "err", err)
+		return 1
+	case <-ctx.Done():
+	}
+	level.Info(logger).Log("msg", "shutting down; abandoning any API call in flight")
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdown)
+	<-polling
+	return 0
+}
+
+// checkBaseURL rejects a URL the client cannot use and warns when the token
+// would cross a network in clear text.
+func checkBaseURL(raw string, logger log.Logger) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--wolkvox.url %q is not an http(s) URL with a host", raw)
+	}
+	if u.Scheme == "http" {
+		if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			level.Warn(logger).Log("msg", "--wolkvox.url uses plain http to a host that is not loopback: the token crosses the network in clear text", "host", u.Hostname())
+		}
+	}
+	return nil
+}
+
+// startDemo starts a fake API with lively traffic and a transfer spike
+// every five minutes, so dashboards and alerts have something to show.
+func startDemo(loc *time.Location) *wolkvoxtest.Server {
+	return wolkvoxtest.NewServer(wolkvoxtest.Config{
+		Location:     loc,
+		ForgetServed: true,
+		Data: &wolkvoxtest.Traffic{
+			Seed: uint64(time.Now().UnixNano()), Location: loc,
+			TransfersPerMinute: 20, InteractionsPerMinute: 6, BodyBytes: 1024,
+			SpikeEvery: 5, SpikePerMinute: 80,
+		},
+	})
+}
+
+// landingPage links the metrics and shows each report's last poll.
+func landingPage(metricsPath string, poller *collector.Poller, demo bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var extra strings.Builder
+		if demo {
+			extra.WriteString(`<p><strong>DEMO MODE:</strong> these metrics come from generated data, not a real Wolkvox operation.</p>`)
+		}
+		extra.WriteString(`<h2>Reports</h2><table><tr><th>report</th><th>up</th><th>last success</th><th>latest window</th><th>last error</th></tr>`)
+		for _, rs := range poller.Status().Reports {
+			up := "not polled yet"
+			if rs.Polled {
+				up = map[bool]string{true: "yes", false: "no"}[rs.Up]
+			}
+			last, window := "never", ""
+			if !rs.LastSuccess.IsZero() {
+				last = rs.LastSuccess.Format(time.RFC3339)
+				window = rs.Window.String()
+			}
+			fmt.Fprintf(&extra, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>",
+				html.EscapeString(string(rs.Report)), up, last, html.EscapeString(window), html.EscapeString(rs.LastError))
+		}
+		extra.WriteString("</table>")
+		page, err := web.NewLandingPage(web.LandingConfig{
+			Name:        "Wolkvox Exporter",
+			Description: "Prometheus exporter for Wolkvox contact-center reports",
+			Version:     version.Info(),
+			Links: []web.LandingLinks{
+				{Address: metricsPath, Text: "Metrics"},
+				{Address: "/-/healthy", Text: "Health"},
+				{Address: "/-/ready", Text: "Readiness"},
+			},
+			ExtraHTML: extra.String(),
+		})
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		page.ServeHTTP(w, r)
+	})
+}

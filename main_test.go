@@ -1,0 +1,142 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/exportertest"
+	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox/wolkvoxtest"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "wolkvox-exporter-bin")
+	if err != nil {
+		panic(err)
+	}
+	code := func() int {
+		defer os.RemoveAll(dir)
+		if binary, err = exportertest.Build(dir); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+func TestBinaryAgainstFakeAPI(t *testing.T) {
+	loc, _ := time.LoadLocation("America/Bogota")
+	srv := wolkvoxtest.NewServer(wolkvoxtest.Config{Location: loc, TB: t,
+		Data: &wolkvoxtest.Traffic{Seed: 5, Location: loc, TransfersPerMinute: 30, InteractionsPerMinute: 10}})
+	defer srv.Close()
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte(srv.Token()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := exportertest.Start(t, binary, nil, "--wolkvox.url="+srv.URL, "--wolkvox.token-file="+tokenFile, "--poll.interval=2s", "--poll.delay=0s")
+	if status, _, err := p.Get("/-/healthy"); err == nil && status != 200 {
+		t.Errorf("healthy: %d", status)
+	}
+	p.WaitFor(t, "/-/ready", 20*time.Second, func(status int, _ string) bool { return status == 200 })
+	_, metrics, err := p.Get("/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := exportertest.MetricValue(metrics, "wolkvox_transfers_total")
+	if want := len(srv.ServedTransfers()); got == 0 || got > float64(want) {
+		t.Errorf("transfers_total %v; fake served %d", got, want)
+	}
+	for _, want := range []string{`wolkvox_exporter_build_info{`, `version="0.0.0-test"`, `wolkvox_report_up{report="chat_4"} 1`, "process_start_time_seconds"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	_, page, _ := p.Get("/")
+	if !strings.Contains(page, "agent_13_1") || !strings.Contains(page, "/metrics") {
+		t.Errorf("landing page lacks the reports or the metrics link")
+	}
+	if code := p.Stop(t); code != 0 {
+		t.Errorf("exit code %d after SIGTERM", code)
+	}
+	if strings.Contains(p.Log(), srv.Token()) {
+		t.Error("the token appears in the log")
+	}
+	if strings.Contains(p.Log(), "panic") {
+		t.Errorf("log shows a panic")
+	}
+}
+
+func TestDemoShowsCountersWithin30s(t *testing.T) {
+	p := exportertest.Start(t, binary, nil, "--demo")
+	p.WaitFor(t, "/metrics", 30*time.Second, func(status int, body string) bool {
+		tr, _ := exportertest.MetricValue(body, "wolkvox_transfers_total")
+		ch, _ := exportertest.MetricValue(body, "wolkvox_chat_interactions_total")
+		return status == 200 && tr > 0 && ch > 0
+	})
+	if _, page, _ := p.Get("/"); !strings.Contains(page, "DEMO MODE") {
+		t.Error("landing page does not say it is demo data")
+	}
+	if !strings.Contains(p.Log(), "DEMO MODE") {
+		t.Error("log does not say it is demo data")
+	}
+	p.Stop(t)
+}
+
+func TestBadConfigurationExits2BeforeListening(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		env  []string
+		args []string
+		want string
+	}{
+		"no token":         {args: []string{"--wolkvox.server=0002"}, want: "no token"},
+		"unreadable token": {args: []string{"--wolkvox.server=0002", "--wolkvox.token-file=" + filepath.Join(dir, "missing")}, want: "cannot read --wolkvox.token-file"},
+		"empty token file": {args: []string{"--wolkvox.server=0002", "--wolkvox.token-file=" + empty}, want: "is empty"},
+		"unknown zone":     {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--wolkvox.timezone=Mars/Olympus"}, want: "unknown --wolkvox.timezone"},
+		"bad url":          {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.url=ftp://x"}, want: "not an http(s) URL"},
+		"no server":        {env: []string{"WOLKVOX_TOKEN=x"}, want: "neither a server code nor a base URL"},
+		"bad flag":         {args: []string{"--poll.interval=soon"}, want: "error"},
+		"unknown flag":     {args: []string{"--wolkvox.token=abc"}, want: "unknown long flag"},
+		"bad state path":   {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--storage.state-file=/nonexistent/dir/state"}, want: "not writable"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			port := exportertest.FreePort(t)
+			cmd := exec.Command(binary, append(tc.args, "--web.listen-address=127.0.0.1:"+strconv.Itoa(port))...)
+			cmd.Env = append(cleanEnv(), tc.env...)
+			out, err := cmd.CombinedOutput()
+			exit, ok := err.(*exec.ExitError)
+			if !ok || exit.ExitCode() != 2 {
+				t.Fatalf("exit %v, want 2; output:\n%s", err, out)
+			}
+			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+			if last := lines[len(lines)-1]; !strings.Contains(last, tc.want) {
+				t.Errorf("last line %q lacks %q", last, tc.want)
+			}
+			if strings.Contains(string(out), "Listening on") {
+				t.Error("it listened before failing")
+			}
+		})
+	}
+}
+
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "WOLKVOX_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
