@@ -44,6 +44,7 @@ type Aggregate struct {
 	chatsClosed      map[chatKey]float64
 	agentChats       map[agentChatKey]float64
 	agentChatSeen    map[string]time.Time  // by agent_name
+	agentSurvey      map[string][2]float64 // by agent_name: sum, count
 	survey           map[string]*histogram // by channel
 	resolution       map[string]*histogram // by channel
 	typifications    map[typificationKey]float64
@@ -99,6 +100,7 @@ func NewAggregate(agentsEnabled bool, agentTTL time.Duration) *Aggregate {
 		chatsClosed:      map[chatKey]float64{},
 		agentChats:       map[agentChatKey]float64{},
 		agentChatSeen:    map[string]time.Time{},
+		agentSurvey:      map[string][2]float64{},
 		survey:           map[string]*histogram{},
 		resolution:       map[string]*histogram{},
 		typifications:    map[typificationKey]float64{},
@@ -230,6 +232,12 @@ func (a *Aggregate) applyInteractions(d *dedupe, recs []wolkvox.Interaction, end
 		}
 		if newFlags&seenSurvey != 0 {
 			a.histogramFor(a.survey, channel, surveyBuckets).observe(c.Survey)
+			if a.agentsEnabled {
+				name := a.agentNames.value(orNone(c.AgentName))
+				s := a.agentSurvey[name]
+				a.agentSurvey[name] = [2]float64{s[0] + c.Survey, s[1] + 1}
+				a.agentChatSeen[name] = end
+			}
 		}
 		if c.CodAct != "" {
 			code := a.codes.value(c.CodAct)
@@ -276,6 +284,11 @@ func (a *Aggregate) forgetIdleAgents(now time.Time) {
 	for k := range a.agentChats {
 		if _, ok := a.agentChatSeen[k.agent]; !ok && k.agent != otherLabel {
 			delete(a.agentChats, k)
+		}
+	}
+	for name := range a.agentSurvey {
+		if _, ok := a.agentChatSeen[name]; !ok && name != otherLabel {
+			delete(a.agentSurvey, name)
 		}
 	}
 }

@@ -21,8 +21,8 @@ func (c *Collector) publish(metrics []prometheus.Metric) { c.snapshot.Store(&met
 
 // Describe sends every descriptor the collector may serve.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range allDescs() {
-		ch <- d
+	for _, e := range catalogue {
+		ch <- e.desc
 	}
 }
 
@@ -32,17 +32,5 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		for _, m := range *p {
 			ch <- m
 		}
-	}
-}
-
-func allDescs() []*prometheus.Desc {
-	d := descs
-	return []*prometheus.Desc{
-		d.transfers, d.agentTransfers, d.transferDuration, d.agentInfo,
-		d.chats, d.chatsClosed, d.agentChats, d.survey, d.resolution,
-		d.typifications, d.typificationInfo,
-		d.windowTransfers, d.windowChats, d.windowSurveyAverage, d.windowStart, d.windowEnd,
-		d.up, d.lastSuccess, d.pollDuration, d.pollFailures, d.records, d.duplicates, d.invalid,
-		d.requests, d.skipped, d.pollInterval, d.dailyQuota,
 	}
 }

@@ -89,7 +89,7 @@ func gather(t *testing.T, p *Poller) map[string]*dto.MetricFamily {
 }
 
 // sum adds the values of name's series whose labels include match
-// ("k=v" pairs). For a histogram it adds the sample counts.
+// ("k=v" pairs). For a histogram or summary it adds the sample counts.
 func sum(t *testing.T, p *Poller, name string, match ...string) float64 {
 	t.Helper()
 	mf := gather(t, p)[name]
@@ -118,6 +118,8 @@ next:
 			total += m.GetGauge().GetValue()
 		case m.Histogram != nil:
 			total += float64(m.GetHistogram().GetSampleCount())
+		case m.Summary != nil:
+			total += float64(m.GetSummary().GetSampleCount())
 		}
 	}
 	return total

@@ -191,6 +191,7 @@ func TestCaseCountedOnceAsItMovesFromOpenToClosed(t *testing.T) {
 		"wolkvox_chat_resolution_duration_seconds": 1,
 		"wolkvox_chat_typifications_total":         1,
 		"wolkvox_agent_chat_interactions_total":    1,
+		"wolkvox_agent_chat_survey_score":          1,
 		"wolkvox_report_duplicate_records_total":   1,
 	} {
 		if got := sum(t, p, name); got != want {
@@ -298,7 +299,7 @@ func TestAgentMetricsCanBeTurnedOff(t *testing.T) {
 	cfg.AgentMetrics = false
 	p := newPoller(t, cfg)
 	p.PollOnce(context.Background())
-	for _, name := range []string{"wolkvox_agent_info", "wolkvox_agent_transfers_total", "wolkvox_agent_chat_interactions_total"} {
+	for _, name := range []string{"wolkvox_agent_info", "wolkvox_agent_transfers_total", "wolkvox_agent_chat_interactions_total", "wolkvox_agent_chat_survey_score"} {
 		if _, ok := gather(t, p)[name]; ok {
 			t.Errorf("%s exported with agent metrics off", name)
 		}

@@ -56,6 +56,9 @@ func (a *Aggregate) render(interval time.Duration, dailyQuota float64) []prometh
 	for k, v := range a.agentChats {
 		counter(descs.agentChats, v, k.agent, k.channel)
 	}
+	for name, s := range a.agentSurvey {
+		out = append(out, prometheus.MustNewConstSummary(descs.agentSurvey, uint64(s[1]), s[0], nil, name))
+	}
 	for ch, h := range a.survey {
 		hist(descs.survey, h, ch)
 	}

@@ -182,3 +182,21 @@ func MetricValue(exposition, prefix string) (float64, bool) {
 	}
 	return total, found
 }
+
+// RequireTool returns the path of an external program a test needs. When
+// it is missing the test skips with a clear message, unless
+// WOLKVOX_REQUIRE_TOOLS is set (as .ci/run does): then it fails, so that CI
+// never passes by skipping.
+func RequireTool(t testing.TB, name, pkg string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err == nil {
+		return path
+	}
+	msg := fmt.Sprintf("%s is not installed (Debian: apt-get install --no-install-recommends %s)", name, pkg)
+	if os.Getenv("WOLKVOX_REQUIRE_TOOLS") != "" {
+		t.Fatalf("%s, and WOLKVOX_REQUIRE_TOOLS is set", msg)
+	}
+	t.Skip(msg)
+	return ""
+}
