@@ -322,7 +322,7 @@ func TestRetries(t *testing.T) {
 		{fault: wolkvoxtest.Fault{Status: 503, Body: "busy"}, retried: true, reason: wolkvox.ReasonHTTP5xx},
 		{fault: wolkvoxtest.Forbidden(wolkvoxtest.TextConcurrency), retried: true, reason: wolkvox.ReasonConcurrency},
 		{fault: wolkvoxtest.Fault{Hangup: true}, retried: true, reason: wolkvox.ReasonNetwork},
-		{fault: wolkvoxtest.Fault{Latency: 200 * time.Millisecond}, retried: true, reason: wolkvox.ReasonTimeout},
+		{fault: wolkvoxtest.Fault{Latency: 2 * time.Second}, retried: true, reason: wolkvox.ReasonTimeout},
 		{fault: wolkvoxtest.Fault{Status: 401}, reason: wolkvox.ReasonAuth},
 		{fault: wolkvoxtest.Forbidden(wolkvoxtest.TextBadToken), reason: wolkvox.ReasonAuth},
 		{fault: wolkvoxtest.Forbidden(wolkvoxtest.TextQuota), reason: wolkvox.ReasonQuota},
@@ -334,13 +334,14 @@ func TestRetries(t *testing.T) {
 			srv := newFake(t, traffic())
 			var slept []time.Duration
 			c := newClient(t, srv, func(c *wolkvox.Config) {
-				c.Timeout = 50 * time.Millisecond
+				c.Timeout = 300 * time.Millisecond // ample for an hour of records, even under -race
 				c.Retry = wolkvox.RetryPolicy{Attempts: 4, Initial: time.Second, Max: 3 * time.Second,
 					Sleep: func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }}
 			})
 			// Persistent: the fetch gives up with the fault's reason.
 			srv.FailAll(tc.fault)
-			_, stats, err := transfersOf(t, c, day)
+			hour := wolkvox.Window{Start: day.Start, End: day.Start.Add(time.Hour - time.Second)}
+			_, stats, err := transfersOf(t, c, hour)
 			if wolkvox.ReasonOf(err) != tc.reason {
 				t.Fatalf("reason %q, want %q (%v)", wolkvox.ReasonOf(err), tc.reason, err)
 			}
@@ -361,7 +362,7 @@ func TestRetries(t *testing.T) {
 				// Transient: one failure, then success.
 				srv.Heal()
 				srv.FailNext(1, tc.fault)
-				recs, stats, err := transfersOf(t, c, day)
+				recs, stats, err := transfersOf(t, c, hour)
 				if err != nil || stats.Calls != 2 || len(recs) == 0 {
 					t.Errorf("after one %s: err %v, calls %d, records %d", tc.reason, err, stats.Calls, len(recs))
 				}

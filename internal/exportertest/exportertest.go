@@ -60,11 +60,18 @@ type Process struct {
 	log bytes.Buffer
 }
 
-// Start runs bin with args plus a free --web.listen-address, and stops it
-// when the test ends.
+// Start runs bin (the exporter, Prometheus or Alertmanager: all take
+// --web.listen-address) with args plus a free --web.listen-address, and
+// kills it when the test ends, even when the test fails.
 func Start(t testing.TB, bin string, env []string, args ...string) *Process {
 	t.Helper()
-	p := &Process{Addr: "127.0.0.1:" + strconv.Itoa(FreePort(t))}
+	return StartAt(t, bin, "127.0.0.1:"+strconv.Itoa(FreePort(t)), env, args...)
+}
+
+// StartAt is Start with a chosen listen address.
+func StartAt(t testing.TB, bin, addr string, env []string, args ...string) *Process {
+	t.Helper()
+	p := &Process{Addr: addr}
 	p.Cmd = exec.Command(bin, append(args, "--web.listen-address="+p.Addr)...)
 	p.Cmd.Env = append(os.Environ(), env...)
 	stderr, err := p.Cmd.StderrPipe()
@@ -93,7 +100,7 @@ func Start(t testing.TB, bin string, env []string, args ...string) *Process {
 		}
 		<-done
 		if t.Failed() {
-			t.Logf("exporter log:\n%s", p.Log())
+			t.Logf("%s log:\n%s", filepath.Base(bin), p.Log())
 		}
 	})
 	return p
