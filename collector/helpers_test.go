@@ -132,7 +132,7 @@ func assertCountsMatchServed(t *testing.T, p *Poller, srv *wolkvoxtest.Server) {
 	served := srv.ServedTransfers()
 	byType := map[string]float64{}
 	for _, r := range served {
-		byType[r.TypeCall]++
+		byType[orNone(strings.TrimSpace(r.TypeCall))]++
 	}
 	if got := sum(t, p, "wolkvox_transfers_total"); got != float64(len(served)) {
 		t.Errorf("wolkvox_transfers_total = %v, fake served %d distinct transfers", got, len(served))

@@ -56,3 +56,24 @@ func (s *Store) Interactions(from, to time.Time) []RawInteraction {
 	}
 	return out
 }
+
+// Merge serves the records of several datasets together.
+type Merge []Dataset
+
+// Transfers returns every dataset's transfers within [from, to].
+func (m Merge) Transfers(from, to time.Time) []RawTransfer {
+	var out []RawTransfer
+	for _, d := range m {
+		out = append(out, d.Transfers(from, to)...)
+	}
+	return out
+}
+
+// Interactions returns every dataset's interactions within [from, to].
+func (m Merge) Interactions(from, to time.Time) []RawInteraction {
+	var out []RawInteraction
+	for _, d := range m {
+		out = append(out, d.Interactions(from, to)...)
+	}
+	return out
+}
