@@ -59,6 +59,13 @@ func TestBinaryAgainstFakeAPI(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
+	// The exposition passes promtool's lint (exit 3 on findings).
+	promtool := exportertest.RequireTool(t, "promtool", "prometheus")
+	check := exec.Command(promtool, "check", "metrics")
+	check.Stdin = strings.NewReader(metrics)
+	if out, err := check.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
 	_, page, _ := p.Get("/")
 	if !strings.Contains(page, "agent_13_1") || !strings.Contains(page, "/metrics") {
 		t.Errorf("landing page lacks the reports or the metrics link")
