@@ -28,11 +28,15 @@ func (s *Store) AddInteractions(recs ...RawInteraction) {
 	s.interactions = append(s.interactions, recs...)
 }
 
-func (s *Store) loc() *time.Location {
-	if s.Location == nil {
+func (s *Store) loc() *time.Location { return orUTC(s.Location) }
+
+// orUTC is loc, or UTC when it is nil: the zero value of a dataset's
+// Location means UTC.
+func orUTC(loc *time.Location) *time.Location {
+	if loc == nil {
 		return time.UTC
 	}
-	return s.Location
+	return loc
 }
 
 // Transfers returns the records dated within [from, to].

@@ -66,12 +66,7 @@ func (t *Traffic) AddSpike(s Spike) {
 	t.spikes = append(t.spikes, s)
 }
 
-func (t *Traffic) loc() *time.Location {
-	if t.Location == nil {
-		return time.UTC
-	}
-	return t.Location
-}
+func (t *Traffic) loc() *time.Location { return orUTC(t.Location) }
 
 // Transfers returns the records dated within [from, to], both inclusive.
 func (t *Traffic) Transfers(from, to time.Time) []RawTransfer {
