@@ -211,7 +211,7 @@ func (c *Client) call(ctx context.Context, report Report, w Window, decode func(
 	}
 
 	limited := &limitReader{r: resp.Body, left: c.cfg.MaxBodyBytes}
-	err = decode(bodyReader{limited})
+	err = decode(limited)
 	// Read what is left before closing, so the server has finished this
 	// request before the next one starts: the API counts a request it is
 	// still sending as in use, and forbids two at once. Past maxDrain it

@@ -5,22 +5,22 @@ import (
 	"fmt"
 	"io"
 	"time"
-
-	"github.com/go-json-experiment/json/jsontext"
 )
 
-// Decoding is streaming: jsontext reads one token or value at a time from the
-// body, kept fields are copied out of its buffer, and personal fields are
-// skipped with SkipValue, which validates them without allocating. Memory
-// therefore depends on the size of the largest single value, not of the
-// response. jsontext was chosen over encoding/json after measuring both; see
-// docs/benchmarks.md.
+// Decoding is streaming and single-pass: the scanner validates the JSON and
+// notes where kept values lie, and only those are copied out; personal
+// fields are validated and passed over, never copied. Memory therefore
+// depends on the size of the largest record, not of the response. See
+// docs/benchmarks.md for how this compares with jsontext and encoding/json.
 
 // errAtCap is returned when a response holds MaxRecords records or more.
 var errAtCap = errors.New("response reached the record cap and may be truncated")
 
 // decodeError marks a response that is not the JSON the API documents.
-type decodeError struct{ msg string }
+type decodeError struct {
+	msg    string
+	syntax bool // the body is not valid JSON, as opposed to unexpected JSON
+}
 
 func (e *decodeError) Error() string { return e.msg }
 
@@ -35,12 +35,6 @@ func (e *apiError) Error() string {
 	return fmt.Sprintf("code %q, error %q", e.code, e.text)
 }
 
-func newJSONDecoder(r io.Reader) *jsontext.Decoder {
-	// Invalid UTF-8 must reach unquote intact so it can be read as
-	// Windows-1252; duplicate names are harmless and tracking them costs time.
-	return jsontext.NewDecoder(r, jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
-}
-
 // DecodeTransfers reads one agent_13_1 response from r and calls fn for
 // each record, in order. It returns how many records it read.
 //
@@ -50,107 +44,127 @@ func newJSONDecoder(r io.Reader) *jsontext.Decoder {
 // maxRecords > 0 stops decoding with an error once that many records were read.
 func DecodeTransfers(r io.Reader, loc *time.Location, maxRecords int, fn func(Transfer) error) (int, error) {
 	in := newInterner()
-	return decodeResponse(r, maxRecords, func(d *jsontext.Decoder) error {
-		rec, err := readTransfer(d, loc, in)
-		if err != nil {
-			return err
-		}
-		return fn(rec)
+	return decodeResponse(r, maxRecords, transferField, func(kept []keptValue) error {
+		return fn(buildTransfer(kept, loc, in))
 	})
 }
 
 // DecodeInteractions reads one chat_4 response from r; see DecodeTransfers.
 func DecodeInteractions(r io.Reader, loc *time.Location, maxRecords int, fn func(Interaction) error) (int, error) {
 	in := newInterner()
-	return decodeResponse(r, maxRecords, func(d *jsontext.Decoder) error {
-		rec, err := readInteraction(d, loc, in)
-		if err != nil {
-			return err
-		}
-		return fn(rec)
+	return decodeResponse(r, maxRecords, interactionField, func(kept []keptValue) error {
+		return fn(buildInteraction(kept, loc, in))
 	})
 }
 
 // decodeResponse walks the envelope {"code", "error", "msg", "data"} in any
-// key order and calls readRecord for each element of data.
-func decodeResponse(r io.Reader, maxRecords int, readRecord func(*jsontext.Decoder) error) (int, error) {
-	d := newJSONDecoder(r)
-	if err := expectDelim(d, '{', "response"); err != nil {
-		return 0, err
-	}
+// key order and hands the kept values of each element of data to record.
+func decodeResponse(r io.Reader, maxRecords int, lookup func([]byte) int, record func([]keptValue) error) (int, error) {
+	s := newScanner(r)
 	var (
 		code, errText    string
 		hasCode, hasData bool
+		shapeErr         error // valid JSON of the wrong shape, reported last
 		n                int
+		kept             = make([]keptValue, 0, 16)
 	)
-	for d.PeekKind() != '}' {
-		name, err := d.ReadValue()
-		if err != nil {
-			return n, wrapSyntax(err)
+	isObject := false
+	if err := s.parse(func(b []byte, i int) (int, error) {
+		if i = skipWS(b, i); i >= len(b) {
+			return i, errShort
+		}
+		if isObject = b[i] == '{'; isObject {
+			return i + 1, nil
+		}
+		return scanValue(b, i, 1) // validated, then reported below
+	}); err != nil {
+		return 0, err
+	}
+	if !isObject {
+		if err := s.trailing(); err != nil {
+			return 0, err
+		}
+		return 0, decodeErrorf("response is not a JSON object")
+	}
+	for first := true; ; first = false {
+		// The next member's name, or the envelope's end.
+		done := false
+		if err := s.parse(func(b []byte, i int) (int, error) {
+			set := ",}"
+			if first {
+				set = `"}`
+			}
+			i, c, err := expect(b, i, set)
+			switch {
+			case err != nil:
+				return i, err
+			case c == '}':
+				done = true
+				return i, nil
+			case c == '"':
+				return i - 1, nil // the quote opens the name
+			}
+			if i = skipWS(b, i); i >= len(b) {
+				return i, errShort
+			}
+			if b[i] != '"' {
+				return i, syntaxErrorf("object member name is not a string")
+			}
+			return i, nil
+		}); err != nil {
+			return n, err
+		}
+		if done {
+			break
+		}
+		// One member: its name and, unless it is data, its value.
+		var name, value []byte
+		if err := s.parse(func(b []byte, i int) (int, error) {
+			start := i
+			i, _, err := scanString(b, i)
+			if err != nil {
+				return i, err
+			}
+			name = b[start:i]
+			if i, _, err = expect(b, i, ":"); err != nil {
+				return i, err
+			}
+			if i = skipWS(b, i); string(name) == `"data"` {
+				return i, nil
+			}
+			start = i
+			if i, err = scanValue(b, i, 1); err != nil {
+				return i, err
+			}
+			value = b[start:i]
+			return i, nil
+		}); err != nil {
+			return n, err
 		}
 		switch string(name) {
 		case `"code"`:
-			v, err := d.ReadValue()
-			if err != nil {
-				return n, wrapSyntax(err)
-			}
-			code, hasCode = scalarText(v), true
+			code, hasCode = scalarText(value), true
 		case `"error"`:
-			v, err := d.ReadValue()
-			if err != nil {
-				return n, wrapSyntax(err)
-			}
-			if v.Kind() == '"' {
-				errText = unquote(v)
-			} else if v.Kind() != 'n' {
-				errText = excerpt(v)
+			switch value[0] {
+			case '"':
+				errText = unquote(value)
+			case 'n':
+			default:
+				errText = excerpt(value)
 			}
 		case `"data"`:
 			hasData = true
-			switch d.PeekKind() {
-			case 'n':
-				if _, err := d.ReadValue(); err != nil {
-					return n, wrapSyntax(err)
-				}
-			case '[':
-				if _, err := d.ReadToken(); err != nil {
-					return n, wrapSyntax(err)
-				}
-				for d.PeekKind() != ']' {
-					if maxRecords > 0 && n >= maxRecords {
-						return n, errAtCap
-					}
-					if d.PeekKind() != '{' {
-						if _, err := d.ReadValue(); err != nil {
-							return n, wrapSyntax(err)
-						}
-						return n, decodeErrorf("data[%d] is not an object", n)
-					}
-					if err := readRecord(d); err != nil {
-						return n, err
-					}
-					n++
-				}
-				if _, err := d.ReadToken(); err != nil {
-					return n, wrapSyntax(err)
-				}
-			default:
-				if _, err := d.ReadValue(); err != nil {
-					return n, wrapSyntax(err)
-				}
-				return n, decodeErrorf("data is not a list")
-			}
-		default:
-			if err := d.SkipValue(); err != nil {
-				return n, wrapSyntax(err)
+			var err error
+			if n, shapeErr, err = decodeData(s, maxRecords, lookup, record, kept); err != nil {
+				return n, err
 			}
 		}
 	}
-	if _, err := d.ReadToken(); err != nil {
-		return n, wrapSyntax(err)
+	if err := s.trailing(); err != nil {
+		return n, err
 	}
-	if _, err := d.ReadToken(); err != io.EOF {
-		return n, decodeErrorf("unexpected data after the response object")
+	if shapeErr != nil {
+		return n, shapeErr
 	}
 	if maxRecords > 0 && n >= maxRecords {
 		return n, errAtCap
@@ -170,62 +184,93 @@ func decodeResponse(r io.Reader, maxRecords int, readRecord func(*jsontext.Decod
 	return n, nil
 }
 
-func expectDelim(d *jsontext.Decoder, delim jsontext.Kind, what string) error {
-	if k := d.PeekKind(); k != delim {
-		// PeekKind reports 0 for malformed input; read to get the cause.
-		if _, err := d.ReadToken(); err != nil {
-			return wrapSyntax(err)
+// decodeData reads the value of data: null (no records), or a list of
+// records. Anything else is a decode error, reported only once the rest of
+// the body has been validated, so that broken JSON is always reported as
+// such. The same holds for an element of the list that is not an object.
+func decodeData(s *scanner, maxRecords int, lookup func([]byte) int, record func([]keptValue) error, kept []keptValue) (n int, shapeErr, err error) {
+	var first byte
+	if err := s.parse(func(b []byte, i int) (int, error) {
+		if i >= len(b) {
+			return i, errShort
 		}
-		return decodeErrorf("%s is not a JSON %v", what, delim)
+		if first = b[i]; first == '[' {
+			return i + 1, nil
+		}
+		return scanValue(b, i, 1)
+	}); err != nil {
+		return 0, nil, err
 	}
-	_, err := d.ReadToken()
-	return wrapSyntax(err)
-}
-
-// wrapSyntax turns a jsontext error, including a body that ends early, into
-// a decodeError. Errors of the body reader pass through unchanged so the
-// client can classify them as network, timeout or too large.
-func wrapSyntax(err error) error {
-	if err == nil {
-		return nil
+	switch first {
+	case 'n':
+		return 0, nil, nil
+	case '[':
+	default:
+		return 0, decodeErrorf("data is not a list"), nil
 	}
-	var bodyErr *ioError
-	if errors.As(err, &bodyErr) {
-		return bodyErr.err
+	var c byte
+	if err := s.parse(func(b []byte, i int) (int, error) {
+		if i = skipWS(b, i); i >= len(b) {
+			return i, errShort
+		}
+		if c = b[i]; c == ']' {
+			return i + 1, nil
+		}
+		return i, nil
+	}); err != nil || c == ']' {
+		return 0, nil, err
 	}
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return decodeErrorf("body ended before the response was complete")
+	for {
+		if maxRecords > 0 && n >= maxRecords && shapeErr == nil {
+			return n, nil, errAtCap
+		}
+		isObject := false
+		err := s.parse(func(b []byte, i int) (int, error) {
+			if i >= len(b) {
+				return i, errShort
+			}
+			if isObject = b[i] == '{' && shapeErr == nil; !isObject {
+				return scanValue(b, i, 1)
+			}
+			var err error
+			i, kept, err = scanRecord(b, i, lookup, kept)
+			return i, err
+		})
+		if err != nil {
+			return n, nil, err
+		}
+		if isObject {
+			if err := record(kept); err != nil {
+				return n, nil, err
+			}
+			n++
+		} else if shapeErr == nil {
+			shapeErr = decodeErrorf("data[%d] is not an object", n)
+		}
+		if err := s.parse(func(b []byte, i int) (int, error) {
+			var err error
+			i, c, err = expect(b, i, ",]")
+			if err == nil && c == ',' {
+				if i = skipWS(b, i); i >= len(b) {
+					return i, errShort
+				}
+			}
+			return i, err
+		}); err != nil {
+			return n, nil, err
+		}
+		if c == ']' {
+			return n, shapeErr, nil
+		}
 	}
-	return &decodeError{msg: excerpt([]byte(err.Error()))}
-}
-
-// ioError wraps an error of the body reader, so decoding can tell a broken
-// connection from broken JSON.
-type ioError struct{ err error }
-
-func (e *ioError) Error() string { return e.err.Error() }
-func (e *ioError) Unwrap() error { return e.err }
-
-type bodyReader struct{ r io.Reader }
-
-func (b bodyReader) Read(p []byte) (int, error) {
-	n, err := b.r.Read(p)
-	// A body cut off mid-stream ends in io.ErrUnexpectedEOF: that is a
-	// broken response, reported as a decode failure, not a network one.
-	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
-		err = &ioError{err: err}
-	}
-	return n, err
 }
 
 // scalarText returns the text of a string, number, boolean or null value.
-func scalarText(v jsontext.Value) string {
-	switch v.Kind() {
+func scalarText(v []byte) string {
+	switch v[0] {
 	case '"':
 		return unquote(v)
-	case 'n':
-		return ""
-	case '{', '[':
+	case 'n', '{', '[':
 		return ""
 	default:
 		return clean(string(v))
@@ -235,8 +280,8 @@ func scalarText(v jsontext.Value) string {
 // fieldBytes returns the text of a value that is parsed rather than kept
 // (dates, durations, scores) without allocating a string for it. ok is false
 // for an object or array where a string was expected.
-func fieldBytes(v jsontext.Value) ([]byte, bool) {
-	switch v.Kind() {
+func fieldBytes(v []byte) ([]byte, bool) {
+	switch v[0] {
 	case '"':
 		raw := v[1 : len(v)-1]
 		if indexByte(raw, '\\') < 0 {

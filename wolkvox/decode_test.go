@@ -2,11 +2,14 @@ package wolkvox_test
 
 import (
 	"bytes"
+	"io"
 	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox/wolkvoxtest"
@@ -157,6 +160,15 @@ func FuzzDecode(f *testing.F) {
 				}
 			}
 		}
+		// The single-pass scanner must accept exactly the JSON jsontext
+		// accepts (allowing invalid UTF-8 and duplicate names, as the
+		// decoder does): a syntax error if and only if jsontext finds one.
+		jsonOK := jsontextAccepts(body)
+		_, derr := wolkvox.DecodeTransfers(bytes.NewReader(body), bogota, 0, func(wolkvox.Transfer) error { return nil })
+		syntaxErr := derr != nil && (strings.HasPrefix(derr.Error(), "invalid JSON") || strings.Contains(derr.Error(), "body ended"))
+		if jsonOK == syntaxErr {
+			t.Fatalf("jsontext accepts: %v; decoder error: %v\ninput: %q", jsonOK, derr, body)
+		}
 		calls := 0
 		n, err := wolkvox.DecodeTransfers(bytes.NewReader(body), bogota, 0, func(r wolkvox.Transfer) error {
 			calls++
@@ -179,4 +191,53 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("counted %d, delivered %d", n, calls)
 		}
 	})
+}
+
+// jsontextAccepts reports whether body is one JSON value, as jsontext reads it.
+func jsontextAccepts(body []byte) bool {
+	d := jsontext.NewDecoder(bytes.NewReader(body), jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
+	if err := d.SkipValue(); err != nil {
+		return false
+	}
+	_, err := d.ReadToken()
+	return err == io.EOF
+}
+
+// TestDecoderReadsInAnyChunking feeds a response one byte at a time and in
+// odd chunks: the records must not depend on where reads end.
+func TestDecoderReadsInAnyChunking(t *testing.T) {
+	_, body := generatedResponses(50, 700)
+	want, err := decodeInteractions(t, body)
+	if err != nil || len(want) != 50 {
+		t.Fatal(err, len(want))
+	}
+	for _, chunk := range []int{1, 7, 4093, 65537} {
+		var got []wolkvox.Interaction
+		_, err := wolkvox.DecodeInteractions(&chunkReader{b: body, n: chunk}, bogota, 0, func(r wolkvox.Interaction) error {
+			got = append(got, r)
+			return nil
+		})
+		if err != nil || len(got) != len(want) {
+			t.Fatalf("chunks of %d: %v, %d records", chunk, err, len(got))
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("chunks of %d: record %d differs", chunk, i)
+			}
+		}
+	}
+}
+
+type chunkReader struct {
+	b []byte
+	n int
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	if len(c.b) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), c.n)], c.b)
+	c.b = c.b[n:]
+	return n, nil
 }

@@ -1,11 +1,6 @@
 package wolkvox
 
-import (
-	"bytes"
-	"time"
-
-	"github.com/go-json-experiment/json/jsontext"
-)
+import "time"
 
 // interner shares one string among records for fields that repeat (agent
 // names, skills, types, channels), so a response of 60,000 records holds a
@@ -19,8 +14,8 @@ func newInterner() *interner { return &interner{m: make(map[string]string, 256)}
 
 // text returns the clean text of a string-like value, shared when possible,
 // and false when the value was an object or array.
-func (in *interner) text(v jsontext.Value) (string, bool) {
-	switch v.Kind() {
+func (in *interner) text(v []byte) (string, bool) {
+	switch v[0] {
 	case '{', '[':
 		return "", false
 	case '"':
@@ -39,116 +34,12 @@ func (in *interner) text(v jsontext.Value) (string, bool) {
 
 // field is text for a kept string field, marking FieldText invalid when
 // the value was an object or array.
-func (in *interner) field(v jsontext.Value, invalid *InvalidFields) string {
+func (in *interner) field(v []byte, invalid *InvalidFields) string {
 	s, ok := in.text(v)
 	if !ok {
 		*invalid |= InvalidFields(FieldText)
 	}
 	return s
-}
-
-// objectReader walks the members of one JSON object, handing out the
-// values of kept fields. The object is read from the decoder as one value,
-// which jsontext validates in a single pass; the walk then only has to find
-// the boundaries of members it knows are well formed. That is cheaper than
-// a decoder call per name and per value, and allocates nothing.
-type objectReader struct {
-	obj []byte // the whole object, validated
-	pos int
-	err error
-}
-
-// open reads the next value of d, which must be an object.
-func (o *objectReader) open(d *jsontext.Decoder) bool {
-	v, err := d.ReadValue()
-	if err != nil {
-		o.err = wrapSyntax(err)
-		return false
-	}
-	o.obj, o.pos = v, 1 // past '{'
-	return true
-}
-
-// next returns the next kept field's index and raw value. lookup maps a
-// quoted member name to an index, or -1 to pass over the value.
-func (o *objectReader) next(lookup func(name []byte) int) (int, jsontext.Value, bool) {
-	for {
-		o.pos = skipSpace(o.obj, o.pos)
-		if o.obj[o.pos] == ',' {
-			o.pos = skipSpace(o.obj, o.pos+1)
-		}
-		if o.obj[o.pos] == '}' {
-			return 0, nil, false
-		}
-		nameEnd := stringEnd(o.obj, o.pos)
-		name := o.obj[o.pos:nameEnd]
-		o.pos = skipSpace(o.obj, skipSpace(o.obj, nameEnd)+1) // past ':'
-		start := o.pos
-		o.pos = valueEnd(o.obj, o.pos)
-		if field := lookup(name); field >= 0 {
-			return field, o.obj[start:o.pos], true
-		}
-	}
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// stringEnd returns the index just past the string literal starting at i.
-// (A byte loop, or a SWAR loop, for short strings measured no faster
-// overall, and much slower on chat_4's long bodies.)
-func stringEnd(b []byte, i int) int {
-	i++ // opening quote
-	for i < len(b) {
-		j := bytes.IndexByte(b[i:], '"')
-		if j < 0 {
-			break // unreachable for validated input
-		}
-		i += j
-		// The quote is escaped only if an odd number of backslashes precede it.
-		k := i - 1
-		for b[k] == '\\' {
-			k--
-		}
-		i++
-		if (i-2-k)%2 == 0 {
-			return i
-		}
-	}
-	return len(b)
-}
-
-// valueEnd returns the index just past the value starting at i.
-func valueEnd(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		return stringEnd(b, i)
-	case '{', '[':
-		depth := 0
-		for ; i < len(b); i++ {
-			switch b[i] {
-			case '"':
-				i = stringEnd(b, i) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-		}
-		return i
-	default: // number, true, false, null
-		for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\t' && b[i] != '\n' && b[i] != '\r' {
-			i++
-		}
-		return i
-	}
 }
 
 // Indexes of agent_13_1's kept fields. ani, dnis and id_call_origin are
@@ -189,16 +80,12 @@ func transferField(name []byte) int {
 	return -1
 }
 
-func readTransfer(d *jsontext.Decoder, loc *time.Location, in *interner) (Transfer, error) {
+// buildTransfer makes a Transfer of a record's kept values.
+func buildTransfer(kept []keptValue, loc *time.Location, in *interner) Transfer {
 	var t Transfer
-	var o objectReader
-	for ok := o.open(d); ok; {
-		var field int
-		var v jsontext.Value
-		if field, v, ok = o.next(transferField); !ok {
-			break
-		}
-		switch field {
+	for _, kv := range kept {
+		v := kv.raw
+		switch kv.field {
 		case tConnID:
 			t.ConnID = scalarTextOr(v, &t.Invalid)
 		case tDate:
@@ -225,7 +112,7 @@ func readTransfer(d *jsontext.Decoder, loc *time.Location, in *interner) (Transf
 			t.TypeCall = in.field(v, &t.Invalid)
 		}
 	}
-	return t, o.err
+	return t
 }
 
 // Indexes of chat_4's kept fields. subject, from, to, body, answer,
@@ -269,16 +156,12 @@ func interactionField(name []byte) int {
 	return -1
 }
 
-func readInteraction(d *jsontext.Decoder, loc *time.Location, in *interner) (Interaction, error) {
+// buildInteraction makes an Interaction of a record's kept values.
+func buildInteraction(kept []keptValue, loc *time.Location, in *interner) Interaction {
 	var c Interaction
-	var o objectReader
-	for ok := o.open(d); ok; {
-		var field int
-		var v jsontext.Value
-		if field, v, ok = o.next(interactionField); !ok {
-			break
-		}
-		switch field {
+	for _, kv := range kept {
+		v := kv.raw
+		switch kv.field {
 		case cCase:
 			c.CaseID = scalarTextOr(v, &c.Invalid)
 		case cCreated:
@@ -307,18 +190,18 @@ func readInteraction(d *jsontext.Decoder, loc *time.Location, in *interner) (Int
 			c.Status = in.field(v, &c.Invalid)
 		}
 	}
-	return c, o.err
+	return c
 }
 
-func scalarTextOr(v jsontext.Value, invalid *InvalidFields) string {
-	if k := v.Kind(); k == '{' || k == '[' {
+func scalarTextOr(v []byte, invalid *InvalidFields) string {
+	if k := v[0]; k == '{' || k == '[' {
 		*invalid |= InvalidFields(FieldText)
 		return ""
 	}
 	return scalarText(v)
 }
 
-func dateField(v jsontext.Value, loc *time.Location, f Field, invalid *InvalidFields) time.Time {
+func dateField(v []byte, loc *time.Location, f Field, invalid *InvalidFields) time.Time {
 	b, ok := fieldBytes(v)
 	if !ok {
 		*invalid |= InvalidFields(f)
