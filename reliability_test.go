@@ -127,6 +127,7 @@ func TestRestartWithoutStateFile(t *testing.T) {
 
 // TestTokenNeverLeaks runs the exporter through faults whose bodies echo
 // the token and greps every log line, /metrics and the landing page for it.
+// Through every fault, /metrics and /-/healthy keep answering 200.
 func TestTokenNeverLeaks(t *testing.T) {
 	const token = "tok-3c9e1f0a-SECRET"
 	srv, _ := fakeAPI(t, token)
@@ -146,8 +147,11 @@ func TestTokenNeverLeaks(t *testing.T) {
 		for len(srv.Requests()) < before+2 && time.Now().Before(deadline) {
 			time.Sleep(50 * time.Millisecond)
 		}
-		for _, path := range []string{"/metrics", "/", "/-/ready"} {
-			_, body, _ := p.Get(path)
+		for _, path := range []string{"/metrics", "/", "/-/ready", "/-/healthy"} {
+			status, body, err := p.Get(path)
+			if (path == "/metrics" || path == "/-/healthy") && (err != nil || status != 200) {
+				t.Errorf("during fault %+v: %s answered %d %v", f, path, status, err)
+			}
 			pages = append(pages, body)
 		}
 	}

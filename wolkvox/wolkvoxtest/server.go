@@ -85,8 +85,9 @@ type Config struct {
 	EmptyAsEmptyList bool
 	// DailyQuota, when > 0, answers TOKEN LIMIT EXCEEDED after that many calls.
 	DailyQuota int
-	// ForgetServed stops the server from remembering what it served, for
-	// long-running demo mode.
+	// ForgetServed stops the server from remembering what it served and
+	// the requests it got, so that memory stays flat in long-running demo
+	// mode. DailyQuota then has no effect.
 	ForgetServed bool
 	// TB, when set, fails the test on any overlap of two requests. A
 	// *testing.T fits; the package does not import testing so that the
@@ -219,8 +220,11 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	quotaSpent := s.cfg.DailyQuota > 0 && len(s.requests) >= s.cfg.DailyQuota
-	index := len(s.requests)
-	s.requests = append(s.requests, req)
+	index := -1
+	if !s.cfg.ForgetServed {
+		index = len(s.requests)
+		s.requests = append(s.requests, req)
+	}
 	s.mu.Unlock()
 	// A request ends when the handler returns or when its client hangs
 	// up, whichever is first: a client that abandons a response (at the
@@ -237,9 +241,11 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		stop()
 		finish()
-		s.mu.Lock()
-		s.requests[index] = req
-		s.mu.Unlock()
+		if index >= 0 {
+			s.mu.Lock()
+			s.requests[index] = req
+			s.mu.Unlock()
+		}
 	}()
 
 	answer := func(status int, body string) {
