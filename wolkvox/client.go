@@ -74,7 +74,7 @@ type Window struct {
 }
 
 func (w Window) String() string {
-	return w.Start.Format(time.DateTime) + " .. " + w.End.Format(time.DateTime)
+	return w.Start.Format(time.DateTime) + " .. " + w.End.Format("2006-01-02 15:04:05 -0700")
 }
 
 // Client calls one operation's Reports Manager API. It is safe for
@@ -278,7 +278,14 @@ func (c *Client) classify(report Report, status int, err error, ctx context.Cont
 		e.Reason = ReasonNetwork
 	}
 	if e.Detail == "" {
-		e.Detail = c.redact(excerpt([]byte(err.Error())))
+		// The request URL adds nothing the report and window do not say,
+		// and would push the cause out of the excerpt.
+		cause := err
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			cause = ue.Err
+		}
+		e.Detail = c.redact(excerpt([]byte(cause.Error())))
 	}
 	return e
 }

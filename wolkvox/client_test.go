@@ -381,8 +381,8 @@ func TestRetryStopsWithTheCallersContext(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	_, err := c.FetchTransfers(ctx, day, func(wolkvox.Window, []wolkvox.Transfer) error { return nil })
-	if err == nil || time.Since(start) > 5*time.Second {
-		t.Fatalf("err %v after %v", err, time.Since(start))
+	if r := wolkvox.ReasonOf(err); r != wolkvox.ReasonTimeout || time.Since(start) > 5*time.Second {
+		t.Fatalf("reason %q (%v) after %v, want the caller's timeout", r, err, time.Since(start))
 	}
 	if n := len(srv.Requests()); n != 1 {
 		t.Errorf("%d calls", n)

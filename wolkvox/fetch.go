@@ -106,7 +106,9 @@ func fetchWithRetry[T any](ctx context.Context, c *Client, report Report, w Wind
 			return nil, err
 		}
 		if serr := c.cfg.Retry.Sleep(ctx, c.cfg.Retry.backoff(attempt)); serr != nil {
-			return nil, err
+			// The caller gave up while waiting to retry: report that, not
+			// the failure being retried.
+			return nil, c.classify(report, 0, serr, ctx)
 		}
 	}
 }
