@@ -77,6 +77,13 @@ type reportState struct {
 	windowSurvey    map[string][2]float64 // by channel: sum, count
 }
 
+// countInvalid counts a new record's unparseable fields.
+func (rs *reportState) countInvalid(invalid wolkvox.InvalidFields) {
+	if invalid != 0 {
+		invalid.Each(func(f wolkvox.Field) { rs.invalid[f.String()]++ })
+	}
+}
+
 func newReportState() *reportState {
 	return &reportState{failures: map[wolkvox.Reason]float64{}, invalid: map[string]float64{}, requests: map[string]float64{}}
 }
@@ -149,7 +156,7 @@ func (a *Aggregate) applyTransfers(d *dedupe, recs []wolkvox.Transfer, end time.
 			continue
 		}
 		rs.records++
-		t.Invalid.Each(func(f wolkvox.Field) { rs.invalid[f.String()]++ })
+		rs.countInvalid(t.Invalid)
 		skill := a.skills.value(orNone(t.SkillID))
 		a.transfers[transferKey{typeCall, skill}]++
 		if t.HasDuration {
@@ -213,7 +220,7 @@ func (a *Aggregate) applyInteractions(d *dedupe, recs []wolkvox.Interaction, end
 			rs.duplicates++
 		} else {
 			rs.records++
-			c.Invalid.Each(func(f wolkvox.Field) { rs.invalid[f.String()]++ })
+			rs.countInvalid(c.Invalid)
 		}
 		skill := a.skills.value(orNone(c.SkillID))
 		if newFlags&seenCounted != 0 {

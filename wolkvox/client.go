@@ -146,9 +146,6 @@ func New(cfg Config) (*Client, error) {
 // Endpoint returns the URL calls go to, without query. It holds no secret.
 func (c *Client) Endpoint() string { return c.endpoint.String() }
 
-// Location returns the operation's time zone.
-func (c *Client) Location() *time.Location { return c.cfg.Location }
-
 func (c *Client) requestURL(report Report, w Window) string {
 	q := url.Values{}
 	q.Set("api", string(report))
