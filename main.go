@@ -256,7 +256,9 @@ func startDemo(loc *time.Location) *wolkvoxtest.Server {
 		ForgetServed: true,
 		Data: &wolkvoxtest.Traffic{
 			Seed: uint64(time.Now().UnixNano()), Location: loc,
-			TransfersPerMinute: 20, InteractionsPerMinute: 6, BodyBytes: 1024,
+			// Lively enough that each 15-second window holds both kinds
+			// of record: the first poll already shows nonzero counters.
+			TransfersPerMinute: 60, InteractionsPerMinute: 40, BodyBytes: 1024,
 			SpikeEvery: 5, SpikePerMinute: 80,
 		},
 	})

@@ -27,7 +27,8 @@ import (
 func fakeAPI(t *testing.T, token string) (*wolkvoxtest.Server, *wolkvoxtest.Traffic) {
 	t.Helper()
 	loc, _ := time.LoadLocation("America/Bogota")
-	traffic := &wolkvoxtest.Traffic{Seed: 21, Location: loc, TransfersPerMinute: 60, InteractionsPerMinute: 10, BodyBytes: 128}
+	// About ten transfers a second, so that one-second windows hold some.
+	traffic := &wolkvoxtest.Traffic{Seed: 21, Location: loc, TransfersPerMinute: 600, InteractionsPerMinute: 60, BodyBytes: 128}
 	srv := wolkvoxtest.NewServer(wolkvoxtest.Config{Token: token, Location: loc, Data: traffic, TB: t})
 	t.Cleanup(srv.Close)
 	return srv, traffic
@@ -86,8 +87,12 @@ func TestStateFileSurvivesKill9(t *testing.T) {
 	args := []string{"--wolkvox.url=" + srv.URL, "--poll.interval=1s", "--poll.delay=0s", "--storage.state-file=" + state}
 	env := []string{"WOLKVOX_TOKEN=" + srv.Token()}
 
+	counted := func(_ int, body string) bool {
+		v, _ := exportertest.MetricValue(body, "wolkvox_transfers_total")
+		return v > 0
+	}
 	first := exportertest.Start(t, binary, env, args...)
-	first.WaitFor(t, "/-/ready", 20*time.Second, func(s int, _ string) bool { return s == 200 })
+	first.WaitFor(t, "/metrics", 20*time.Second, counted)
 	time.Sleep(2 * time.Second) // a few more polls
 	freeze(t, srv, first)
 	before := transfersIn(t, first)
@@ -97,7 +102,7 @@ func TestStateFileSurvivesKill9(t *testing.T) {
 	srv.Heal()
 	time.Sleep(2 * time.Second)
 	second := exportertest.Start(t, binary, env, args...)
-	second.WaitFor(t, "/-/ready", 20*time.Second, func(s int, _ string) bool { return s == 200 })
+	second.WaitFor(t, "/metrics", 20*time.Second, counted)
 	if !strings.Contains(second.Log(), "resuming from state file") {
 		t.Errorf("the restart did not resume from the state file:\n%s", second.Log())
 	}
