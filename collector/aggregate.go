@@ -139,6 +139,16 @@ func newWindowTally() *windowTally {
 	return &windowTally{transfers: map[string]float64{}, chats: map[windowChatKey]float64{}, survey: map[string][2]float64{}}
 }
 
+// firstInWindow reports whether key is new to this poll's window, and
+// marks it seen: the window gauges count each record once, as the counters do.
+func firstInWindow(inWindow map[uint64]bool, key uint64) bool {
+	if inWindow[key] {
+		return false
+	}
+	inWindow[key] = true
+	return true
+}
+
 // applyTransfers counts a complete, validated batch of agent_13_1 records
 // whose window ends at end. Records already counted are skipped.
 func (a *Aggregate) applyTransfers(d *dedupe, recs []wolkvox.Transfer, end time.Time, tally *windowTally, inWindow map[uint64]bool) {
@@ -147,8 +157,7 @@ func (a *Aggregate) applyTransfers(d *dedupe, recs []wolkvox.Transfer, end time.
 		t := &recs[i]
 		key := d.transferKey(t)
 		typeCall := a.typeCalls.value(orNone(t.TypeCall))
-		if !inWindow[key] {
-			inWindow[key] = true
+		if firstInWindow(inWindow, key) {
 			tally.transfers[typeCall]++
 		}
 		if d.mark(key, end, seenCounted)&seenCounted != 0 {
@@ -195,8 +204,7 @@ func (a *Aggregate) applyInteractions(d *dedupe, recs []wolkvox.Interaction, end
 		c := &recs[i]
 		key := d.caseKey(c)
 		channel := a.channels.value(orNone(c.Channel))
-		if !inWindow[key] {
-			inWindow[key] = true
+		if firstInWindow(inWindow, key) {
 			tally.chats[windowChatKey{channel, orNone(c.Status)}]++
 			if c.HasSurvey {
 				s := tally.survey[channel]

@@ -34,6 +34,7 @@ type dedupe struct {
 	seen      map[uint64]seenEntry
 	retention time.Duration
 	max       int
+	buf       []byte // reused by hash; the poller's goroutine only
 }
 
 func newDedupe(retention time.Duration, max int) *dedupe {
@@ -42,15 +43,17 @@ func newDedupe(retention time.Duration, max int) *dedupe {
 	return d
 }
 
+// hash is SHA-256 over the salt and each part followed by a zero byte,
+// truncated to 64 bits. It runs for every record, so it hashes one reused
+// buffer. The byte stream must not change: saved state files hold its keys.
 func (d *dedupe) hash(parts ...string) uint64 {
-	h := sha256.New()
-	h.Write(d.salt[:])
+	d.buf = append(d.buf[:0], d.salt[:]...)
 	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
+		d.buf = append(d.buf, p...)
+		d.buf = append(d.buf, 0)
 	}
-	var sum [sha256.Size]byte
-	return binary.LittleEndian.Uint64(h.Sum(sum[:0]))
+	sum := sha256.Sum256(d.buf)
+	return binary.LittleEndian.Uint64(sum[:8])
 }
 
 // transferKey identifies a transfer leg by conn_id_transfer and date, or,

@@ -1,6 +1,7 @@
 package wolkvox
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -284,7 +285,7 @@ func fieldBytes(v []byte) ([]byte, bool) {
 	switch v[0] {
 	case '"':
 		raw := v[1 : len(v)-1]
-		if indexByte(raw, '\\') < 0 {
+		if bytes.IndexByte(raw, '\\') < 0 {
 			return trimASCIISpace(raw), true
 		}
 		return []byte(unquote(v)), true

@@ -1,6 +1,7 @@
 package wolkvox
 
 import (
+	"bytes"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -64,7 +65,7 @@ func unquote(raw []byte) string {
 		return ""
 	}
 	var s string
-	if indexByte(raw, '\\') < 0 {
+	if bytes.IndexByte(raw, '\\') < 0 {
 		s = toValidUTF8(limitBytes(raw, 4*MaxFieldLen))
 	} else {
 		s = toValidUTF8(unescape(limitBytes(raw, 4*MaxFieldLen)))
@@ -100,15 +101,6 @@ func limitBytes(b []byte, n int) []byte {
 		return b[:n]
 	}
 	return b
-}
-
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
 }
 
 func trimASCIISpace(b []byte) []byte {
