@@ -168,7 +168,17 @@ func (c *Client) call(ctx context.Context, report Report, w Window, decode func(
 	case <-ctx.Done():
 		return c.classify(report, 0, ctx.Err(), ctx)
 	}
-	defer func() { <-c.turn }()
+	// hungUp is set when this client stops listening before the server has
+	// sent its whole answer. The server may not have noticed yet, and would
+	// take the next call for simultaneous use of the token, so the turn is
+	// kept a little longer.
+	hungUp := false
+	defer func() {
+		if hungUp {
+			_ = sleep(ctx, hangUpSettle)
+		}
+		<-c.turn
+	}()
 
 	start := time.Now()
 	status := 0
@@ -189,6 +199,7 @@ func (c *Client) call(ctx context.Context, report Report, w Window, decode func(
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
+		hungUp = callCtx.Err() != nil
 		return c.classify(report, 0, err, callCtx)
 	}
 	defer resp.Body.Close()
@@ -200,10 +211,11 @@ func (c *Client) call(ctx context.Context, report Report, w Window, decode func(
 		// Observed in production: some reports answer 404, not an empty
 		// list, when a window has no rows. The body was never recorded, so
 		// none is required. A 404 therefore means zero records.
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		hungUp = !drain(resp.Body, 64<<10)
 		return nil
 	default:
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+		hungUp = !drain(resp.Body, 64<<10)
 		return c.statusError(report, resp.StatusCode, body)
 	}
 
@@ -213,7 +225,7 @@ func (c *Client) call(ctx context.Context, report Report, w Window, decode func(
 	// request before the next one starts: the API counts a request it is
 	// still sending as in use, and forbids two at once. Past maxDrain it
 	// is cheaper to hang up and let a concurrency 403 be retried.
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
+	hungUp = !drain(resp.Body, maxDrain)
 	if err != nil {
 		return c.classify(report, status, err, callCtx)
 	}
@@ -222,6 +234,22 @@ func (c *Client) call(ctx context.Context, report Report, w Window, decode func(
 
 // maxDrain bounds how much of an abandoned body is read and discarded.
 const maxDrain = 16 << 20
+
+// hangUpSettle is how long the turn is kept after hanging up on a server
+// that was still answering (a timeout, or a body too large to drain). It
+// lets the server see the hang-up before the next call: without it, the
+// next report's call could meet a concurrency 403 and spend a token.
+// Retries wait their backoff on top of it.
+const hangUpSettle = time.Second
+
+// drain reads and discards at most limit bytes of body, and reports
+// whether it reached the end: whether the server finished answering.
+func drain(body io.Reader, limit int64) bool {
+	_, _ = io.Copy(io.Discard, io.LimitReader(body, limit))
+	var one [1]byte
+	n, err := body.Read(one[:])
+	return n == 0 && errors.Is(err, io.EOF)
+}
 
 // statusError maps an unsuccessful HTTP status and its body to an Error.
 // The 403 texts come from the vendor's response-code page.
