@@ -243,20 +243,27 @@ func TestErrorsNeverCarryTheToken(t *testing.T) {
 	const token = "s3cr3t-t0ken-value"
 	srv := wolkvoxtest.NewServer(wolkvoxtest.Config{Token: token, Location: bogota})
 	defer srv.Close()
-	faults := []wolkvoxtest.Fault{
-		{Status: 403, Body: "PLEASE VALIDATE TOKEN " + token},
-		{Status: 500, Body: "<b>Fatal</b> token=" + token},
-		{Status: 200, Body: `{"code":"200","error":"bad token ` + token + `"}`},
-		{Status: 200, Body: token},
-		{Hangup: true},
-		{Latency: time.Second},
+	faults := []struct {
+		fault  wolkvoxtest.Fault
+		reason wolkvox.Reason
+	}{
+		{wolkvoxtest.Fault{Status: 403, Body: "PLEASE VALIDATE TOKEN " + token}, wolkvox.ReasonAuth},
+		{wolkvoxtest.Fault{Status: 500, Body: "<b>Fatal</b> token=" + token}, wolkvox.ReasonHTTP5xx},
+		{wolkvoxtest.Fault{Status: 200, Body: `{"code":"200","error":"bad token ` + token + `"}`}, wolkvox.ReasonAPIError},
+		{wolkvoxtest.Fault{Status: 200, Body: token}, wolkvox.ReasonDecode},
+		{wolkvoxtest.Fault{Hangup: true}, wolkvox.ReasonNetwork},
+		{wolkvoxtest.Fault{Latency: time.Minute}, wolkvox.ReasonTimeout},
 	}
 	for _, f := range faults {
-		srv.FailAll(f)
-		c := newClient(t, srv, func(c *wolkvox.Config) { c.Timeout = 50 * time.Millisecond })
+		srv.FailAll(f.fault)
+		c := newClient(t, srv, func(c *wolkvox.Config) {
+			c.Timeout = time.Second // the fake answers in milliseconds, but for the slow fault
+			c.Retry = wolkvox.RetryPolicy{Attempts: 1}
+		})
 		_, _, err := transfersOf(t, c, day)
-		if err == nil {
-			t.Fatalf("fault %+v: no error", f)
+		// The reason shows the fault was met, not a timeout on a slow machine.
+		if wolkvox.ReasonOf(err) != f.reason {
+			t.Fatalf("fault %+v: reason %q (%v), want %q", f.fault, wolkvox.ReasonOf(err), err, f.reason)
 		}
 		if strings.Contains(err.Error(), token) {
 			t.Errorf("error text carries the token: %q", err)
@@ -302,13 +309,22 @@ func TestWaitingCallerGivesUpWithItsContext(t *testing.T) {
 	srv := newFake(t, traffic())
 	srv.FailAll(wolkvoxtest.Fault{Latency: 300 * time.Millisecond})
 	c := newClient(t, srv)
-	go func() { _, _, _ = transfersOf(t, c, day) }()
-	time.Sleep(50 * time.Millisecond)
+	holder := make(chan error, 1)
+	go func() { _, _, err := transfersOf(t, c, day); holder <- err }()
+	for deadline := time.Now().Add(10 * time.Second); srv.InFlight() == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	_, err := c.FetchTransfers(ctx, day, func(wolkvox.Window, []wolkvox.Transfer) error { return nil })
 	if r := wolkvox.ReasonOf(err); r != wolkvox.ReasonTimeout {
 		t.Errorf("reason %q (%v), want timeout", r, err)
+	}
+	if err := <-holder; err != nil {
+		t.Errorf("the caller holding the turn: %v", err)
+	}
+	if n := len(srv.Requests()); n != 1 {
+		t.Errorf("fake saw %d requests; the caller that gave up waiting sent one", n)
 	}
 }
 
@@ -377,7 +393,7 @@ func TestRetryStopsWithTheCallersContext(t *testing.T) {
 	c := newClient(t, srv, func(c *wolkvox.Config) {
 		c.Retry = wolkvox.RetryPolicy{Attempts: 100, Initial: time.Hour, Max: time.Hour}
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	start := time.Now()
 	_, err := c.FetchTransfers(ctx, day, func(wolkvox.Window, []wolkvox.Transfer) error { return nil })
