@@ -114,6 +114,30 @@ func newLogger(f *flags, w io.Writer) (log.Logger, *slog.Logger) {
 	return logger, slog.New(sloggokit.NewGoKitHandler(base, slogLevel))
 }
 
+// checkFlags rejects values kingpin accepts but the exporter cannot use,
+// so that they end in one clear line rather than a panic or a silent default.
+func checkFlags(f *flags) error {
+	switch {
+	case *f.interval <= 0:
+		return fmt.Errorf("--poll.interval must be positive, not %v", *f.interval)
+	case *f.delay < 0:
+		return fmt.Errorf("--poll.delay must not be negative, not %v", *f.delay)
+	case *f.maxCatchup < *f.interval:
+		return fmt.Errorf("--poll.max-catchup (%v) must be at least one --poll.interval (%v)", *f.maxCatchup, *f.interval)
+	case *f.timeout <= 0:
+		return fmt.Errorf("--wolkvox.timeout must be positive, not %v", *f.timeout)
+	case *f.dailyQuota < 0:
+		return fmt.Errorf("--wolkvox.daily-quota must be 0 (unknown) or more, not %d", *f.dailyQuota)
+	case *f.agentTTL <= 0:
+		return fmt.Errorf("--collector.agents.ttl must be positive, not %v", *f.agentTTL)
+	case !strings.HasPrefix(*f.telemetryPath, "/"):
+		return fmt.Errorf("--web.telemetry-path %q must start with /", *f.telemetryPath)
+	case *f.telemetryPath == "/-/healthy" || *f.telemetryPath == "/-/ready":
+		return fmt.Errorf("--web.telemetry-path %q is taken by the exporter's own endpoint", *f.telemetryPath)
+	}
+	return nil
+}
+
 // readToken reads the token from the file, or else the environment.
 func readToken(file string) (string, error) {
 	if file != "" {
@@ -139,11 +163,14 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: error: %v, try --help\n", exporterName, err)
 		return 2
 	}
-	logger, slogger := newLogger(f, stderr)
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "%s: error: %s\n", exporterName, fmt.Sprintf(format, a...))
 		return 2
 	}
+	if err := checkFlags(f); err != nil {
+		return fail("%v", err)
+	}
+	logger, slogger := newLogger(f, stderr)
 
 	loc, err := time.LoadLocation(*f.timezone)
 	if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -113,19 +114,33 @@ func TestBadConfigurationExits2BeforeListening(t *testing.T) {
 		"bad flag":         {args: []string{"--poll.interval=soon"}, want: "error"},
 		"unknown flag":     {args: []string{"--wolkvox.token=abc"}, want: "unknown long flag"},
 		"bad state path":   {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--storage.state-file=/nonexistent/dir/state"}, want: "not writable"},
+		// Values kingpin parses but the exporter cannot use.
+		"zero interval":       {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--poll.interval=0s"}, want: "--poll.interval must be positive"},
+		"negative interval":   {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--poll.interval=-5m"}, want: "--poll.interval must be positive"},
+		"negative delay":      {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--poll.delay=-1m"}, want: "--poll.delay must not be negative"},
+		"catch-up too short":  {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--poll.max-catchup=1m"}, want: "--poll.max-catchup (1m0s) must be at least one --poll.interval (5m0s)"},
+		"zero timeout":        {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--wolkvox.timeout=0s"}, want: "--wolkvox.timeout must be positive"},
+		"negative quota":      {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--wolkvox.daily-quota=-3"}, want: "--wolkvox.daily-quota must be 0"},
+		"zero agent TTL":      {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--collector.agents.ttl=0s"}, want: "--collector.agents.ttl must be positive"},
+		"relative metrics":    {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--web.telemetry-path=metrics"}, want: "must start with /"},
+		"metrics on /-/ready": {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--web.telemetry-path=/-/ready"}, want: "is taken"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			port := exportertest.FreePort(t)
-			cmd := exec.Command(binary, append(tc.args, "--web.listen-address=127.0.0.1:"+strconv.Itoa(port))...)
+			// An exporter that accepts the configuration would run until killed.
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, binary, append(tc.args, "--web.listen-address=127.0.0.1:"+strconv.Itoa(port))...)
 			cmd.Env = append(cleanEnv(), tc.env...)
 			out, err := cmd.CombinedOutput()
 			exit, ok := err.(*exec.ExitError)
 			if !ok || exit.ExitCode() != 2 {
 				t.Fatalf("exit %v, want 2; output:\n%s", err, out)
 			}
+			// One clear line: a panic also exits 2, with a stack.
 			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-			if last := lines[len(lines)-1]; !strings.Contains(last, tc.want) {
-				t.Errorf("last line %q lacks %q", last, tc.want)
+			if len(lines) != 1 || !strings.Contains(lines[0], tc.want) || !strings.HasPrefix(lines[0], "wolkvox_exporter: error: ") {
+				t.Errorf("output is not one error line with %q:\n%s", tc.want, out)
 			}
 			if strings.Contains(string(out), "Listening on") {
 				t.Error("it listened before failing")

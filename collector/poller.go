@@ -90,8 +90,14 @@ func New(cfg Config) (*Poller, error) {
 	if cfg.Interval <= 0 {
 		return nil, errors.New("poll interval must be positive")
 	}
-	if cfg.Delay < 0 || cfg.MaxCatchup < cfg.Interval {
-		return nil, fmt.Errorf("poll delay must be >= 0 and max catch-up (%v) at least one interval (%v)", cfg.MaxCatchup, cfg.Interval)
+	if cfg.Delay < 0 {
+		return nil, fmt.Errorf("poll delay must not be negative, not %v", cfg.Delay)
+	}
+	if cfg.MaxCatchup < cfg.Interval {
+		return nil, fmt.Errorf("max catch-up (%v) must be at least one poll interval (%v)", cfg.MaxCatchup, cfg.Interval)
+	}
+	if cfg.AgentMetrics && cfg.AgentTTL <= 0 {
+		return nil, fmt.Errorf("agent TTL must be positive, not %v", cfg.AgentTTL)
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = SystemClock{}
