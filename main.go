@@ -134,6 +134,16 @@ func checkFlags(f *flags) error {
 		return fmt.Errorf("--web.telemetry-path %q must start with /", *f.telemetryPath)
 	case *f.telemetryPath == "/-/healthy" || *f.telemetryPath == "/-/ready":
 		return fmt.Errorf("--web.telemetry-path %q is taken by the exporter's own endpoint", *f.telemetryPath)
+	case strings.TrimSpace(*f.timezone) == "":
+		// time.LoadLocation("") is UTC: every window would be off by the
+		// operation's offset without a word.
+		return errors.New("--wolkvox.timezone is empty; name the operation's zone, e.g. America/Bogota")
+	}
+	// exporter-toolkit reads this file only once it is listening.
+	if file := *f.web.WebConfigFile; file != "" {
+		if err := web.Validate(file); err != nil {
+			return fmt.Errorf("--web.config.file %s: %w", file, err)
+		}
 	}
 	return nil
 }

@@ -100,6 +100,10 @@ func TestBadConfigurationExits2BeforeListening(t *testing.T) {
 	if err := os.WriteFile(empty, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	badWebConfig := filepath.Join(dir, "web.yml")
+	if err := os.WriteFile(badWebConfig, []byte("tls_server_config:\n  cert_file: [\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for name, tc := range map[string]struct {
 		env  []string
 		args []string
@@ -123,6 +127,9 @@ func TestBadConfigurationExits2BeforeListening(t *testing.T) {
 		"negative quota":      {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--wolkvox.daily-quota=-3"}, want: "--wolkvox.daily-quota must be 0"},
 		"zero agent TTL":      {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--collector.agents.ttl=0s"}, want: "--collector.agents.ttl must be positive"},
 		"relative metrics":    {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--web.telemetry-path=metrics"}, want: "must start with /"},
+		"empty zone":          {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--wolkvox.timezone="}, want: "--wolkvox.timezone is empty"},
+		"bad web config":      {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--web.config.file=" + badWebConfig}, want: "--web.config.file " + badWebConfig},
+		"missing web config":  {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--web.config.file=" + filepath.Join(dir, "missing.yml")}, want: "no such file"},
 		"metrics on /-/ready": {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--web.telemetry-path=/-/ready"}, want: "is taken"},
 	} {
 		t.Run(name, func(t *testing.T) {
