@@ -328,6 +328,40 @@ func TestWaitingCallerGivesUpWithItsContext(t *testing.T) {
 	}
 }
 
+// TestHangUpKeepsTheTurn: after the client hangs up on a server still
+// answering, the next call, even another caller's, waits a second, so the
+// server has seen the hang-up and does not take it for simultaneous use.
+func TestHangUpKeepsTheTurn(t *testing.T) {
+	srv := newFake(t, traffic()) // TB: t fails the test on any overlap
+	const timeout = 200 * time.Millisecond
+	c := newClient(t, srv, func(c *wolkvox.Config) {
+		c.Timeout = timeout
+		c.Retry = wolkvox.RetryPolicy{Attempts: 1}
+	})
+	srv.FailNext(1, wolkvoxtest.Fault{Latency: time.Minute, Reports: []wolkvox.Report{wolkvox.ReportTransfers}})
+	hour := wolkvox.Window{Start: day.Start, End: day.Start.Add(time.Hour - time.Second)}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if _, _, err := transfersOf(t, c, hour); wolkvox.ReasonOf(err) != wolkvox.ReasonTimeout {
+			t.Errorf("slow call: %v, want a timeout", err)
+		}
+	})
+	for deadline := time.Now().Add(10 * time.Second); srv.InFlight() == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	if _, _, err := interactionsOf(t, c, hour); err != nil {
+		t.Errorf("next caller: %v", err)
+	}
+	wg.Wait()
+	reqs := srv.Requests()
+	if len(reqs) != 2 {
+		t.Fatalf("fake saw %d requests, want 2", len(reqs))
+	}
+	if gap := reqs[1].Time.Sub(reqs[0].Time); gap < timeout+time.Second {
+		t.Errorf("the next call came %v after the abandoned one, want at least the timeout and a second", gap)
+	}
+}
+
 func TestRetries(t *testing.T) {
 	cases := []struct {
 		fault     wolkvoxtest.Fault
