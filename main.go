@@ -285,20 +285,31 @@ func checkBaseURL(raw string, logger log.Logger) error {
 	return nil
 }
 
-// startDemo starts a fake API with lively traffic and a transfer spike
-// every five minutes, so dashboards and alerts have something to show.
+// Demo transfer spikes: one skill, a few minutes long, soon after start and
+// then every half hour, so the dashboard shows them and the spike alert
+// fires with examples/demo/wolkvox.rules.yml, whose time ranges are short
+// enough for a demo (the shipped rules need a 2-hour baseline).
+const (
+	demoSpikeFirst  = 8 * time.Minute
+	demoSpikeEvery  = 30 * time.Minute
+	demoSpikeLength = 4 * time.Minute
+)
+
+// startDemo starts a fake API with lively traffic and transfer spikes.
 func startDemo(loc *time.Location) *wolkvoxtest.Server {
-	return wolkvoxtest.NewServer(wolkvoxtest.Config{
-		Location:     loc,
-		ForgetServed: true,
-		Data: &wolkvoxtest.Traffic{
-			Seed: uint64(time.Now().UnixNano()), Location: loc,
-			// Lively enough that each 15-second window holds both kinds
-			// of record: the first poll already shows nonzero counters.
-			TransfersPerMinute: 60, InteractionsPerMinute: 40, BodyBytes: 1024,
-			SpikeEvery: 5, SpikePerMinute: 80,
-		},
+	now := time.Now()
+	traffic := &wolkvoxtest.Traffic{
+		Seed: uint64(now.UnixNano()), Location: loc,
+		// Lively enough that each 15-second window holds both kinds of
+		// record: the first poll already shows nonzero counters.
+		TransfersPerMinute: 60, InteractionsPerMinute: 40, BodyBytes: 1024,
+	}
+	first := now.Add(demoSpikeFirst).Truncate(time.Minute)
+	traffic.AddSpike(wolkvoxtest.Spike{
+		Start: first, End: first.Add(demoSpikeLength), Every: demoSpikeEvery,
+		TypeCall: "transfer", SkillID: "101", PerMinute: 60,
 	})
+	return wolkvoxtest.NewServer(wolkvoxtest.Config{Location: loc, ForgetServed: true, Data: traffic})
 }
 
 // landingPage links the metrics and shows each report's last poll.

@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,14 +25,17 @@ import (
 // compressTime turns the shipped rules into a test copy that works in
 // seconds instead of hours, the way promtool unit tests shorten for:. The
 // expressions and thresholds are otherwise the shipped ones.
-func compressTime(rules string) string {
-	r := strings.NewReplacer(
+func compressTime(t *testing.T, rules string) string {
+	t.Helper()
+	out, err := exportertest.ShortenRules(rules, "2s",
 		"[15m]", "[10s]", "[2h] offset 15m", "[30s] offset 10s", "[20m]", "[10s]", "[1h]", "[30s]",
 		"* 900", "* 10", // legs in the rate window
 		"vector(1800)", "vector(5)", // warm-up seconds
 	)
-	out := r.Replace(rules)
-	return regexp.MustCompile(`for: \d+m`).ReplaceAllString(out, "for: 2s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 type webhook struct {
@@ -164,7 +166,7 @@ receivers:
 	if err != nil {
 		t.Fatal(err)
 	}
-	write(t, dir, "rules.yml", compressTime(string(rules)))
+	write(t, dir, "rules.yml", compressTime(t, string(rules)))
 	write(t, dir, "prometheus.yml", fmt.Sprintf(`global:
   scrape_interval: 1s
   evaluation_interval: 1s

@@ -32,12 +32,25 @@ var words = strings.Fields(`hola buenos días quisiera saber el estado de mi ped
 	el servicio presenta fallas desde ayer en la mañana por favor revisar con urgencia`)
 
 // Spike adds PerMinute extra records of one type_call and skill to every
-// minute in [Start, End).
+// minute in [Start, End), and, when Every is set, to the same span
+// repeated every Every after it.
 type Spike struct {
 	Start, End time.Time
+	Every      time.Duration
 	TypeCall   string
 	SkillID    string
 	PerMinute  int
+}
+
+// covers reports whether the minute starting at t is in the spike.
+func (s *Spike) covers(t time.Time) bool {
+	if t.Before(s.Start) {
+		return false
+	}
+	if s.Every > 0 {
+		t = t.Add(-t.Sub(s.Start) / s.Every * s.Every) // into the first span
+	}
+	return t.Before(s.End)
 }
 
 // Traffic generates records deterministically: the records of a minute
@@ -50,10 +63,6 @@ type Traffic struct {
 	TransfersPerMinute    int // mean; 0 means none
 	InteractionsPerMinute int // mean; 0 means none
 	BodyBytes             int // approximate size of body and answer; default 2 KB
-	// SpikeEvery, when set, makes every minute whose index since the epoch
-	// is a multiple of it carry SpikePerMinute extra "transfer" records.
-	SpikeEvery     int
-	SpikePerMinute int
 
 	mu     sync.Mutex
 	spikes []Spike
@@ -81,15 +90,8 @@ func (t *Traffic) Transfers(from, to time.Time) []RawTransfer {
 		for i := range vary(rng, t.TransfersPerMinute) {
 			add(NewTransfer(rng, start, i))
 		}
-		if t.SpikeEvery > 0 && minute%int64(t.SpikeEvery) == 0 {
-			for i := range t.SpikePerMinute {
-				rec := NewTransfer(rng, start, 5000+i)
-				rec.TypeCall = "transfer"
-				add(rec)
-			}
-		}
 		for si, s := range spikes {
-			if start.Before(s.Start) || !start.Before(s.End) {
+			if !s.covers(start) {
 				continue
 			}
 			for i := range s.PerMinute {
