@@ -38,10 +38,11 @@ type Config struct {
 	Logger log.Logger
 }
 
-// Dedupe memory: transfers repeat only on a window boundary, cases repeat
-// as they move from open to close, which can take a day.
+// Dedupe memory: transfers repeat on a window boundary, and an hour later
+// when clocks go back (see repeatStart); cases repeat as they move from
+// open to close, which can take a day.
 const (
-	transferKeyRetention = time.Hour
+	transferKeyRetention = 3 * time.Hour
 	caseKeyRetention     = 48 * time.Hour
 	maxDedupeKeys        = 2_000_000
 )
@@ -196,7 +197,7 @@ func (p *Poller) pollReport(ctx context.Context, report wolkvox.Report) {
 		level.Warn(logger).Log("msg", "clock is behind the last window's end; skipping this poll", "now", now, "window_end", rs.mark)
 		return
 	}
-	start := rs.mark
+	start := repeatStart(rs.mark, end, p.cfg.Client.Location)
 	if end.Sub(start) > p.cfg.MaxCatchup {
 		newStart := end.Add(-p.cfg.MaxCatchup)
 		skipped := newStart.Sub(start)

@@ -127,15 +127,23 @@ func (t *Traffic) eachMinute(from, to time.Time, fn func(int64, *rand.Rand)) {
 	}
 }
 
-// appendIfWithin appends rec when date falls within [from, to]. A record
-// whose date does not parse is served with every window, as a broken
-// backend might, so tests can send bad dates.
+// appendIfWithin appends rec when date falls within [from, to] on the wall
+// clock of loc, as a zone-less DATETIME column compares: where clocks go
+// back, an hour that happens twice is one range, holding the records of
+// both times round. A record whose date does not parse is served with every
+// window, as a broken backend might, so tests can send bad dates.
 func appendIfWithin[T any](out []T, rec T, date string, from, to time.Time, loc *time.Location) []T {
-	d, err := time.ParseInLocation(time.DateTime, date, loc)
-	if err == nil && (d.Before(from.Truncate(time.Second)) || d.After(to)) {
+	d, err := time.Parse(time.DateTime, date)
+	if err == nil && (d.Before(wallClock(from, loc)) || d.After(wallClock(to, loc))) {
 		return out
 	}
 	return append(out, rec)
+}
+
+// wallClock returns t's wall-clock reading in loc as a time in UTC.
+func wallClock(t time.Time, loc *time.Location) time.Time {
+	w := t.In(loc)
+	return time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), 0, time.UTC)
 }
 
 // vary returns a count around mean, so traffic looks alive.
