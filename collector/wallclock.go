@@ -1,6 +1,10 @@
 package collector
 
-import "time"
+import (
+	"time"
+
+	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
+)
 
 // repeatStart handles clocks going back (the end of daylight saving time)
 // between a window's start and end. The API dates records by wall-clock time
@@ -20,15 +24,8 @@ func repeatStart(start, end time.Time, loc *time.Location) time.Time {
 		return start
 	}
 	change, _ := end.In(loc).ZoneBounds()
-	if !change.After(start) || !wallClock(change, loc).Before(wallClock(start, loc)) {
+	if !change.After(start) || !wolkvox.WallClock(change, loc).Before(wolkvox.WallClock(start, loc)) {
 		return start
 	}
 	return change
-}
-
-// wallClock returns t's wall-clock reading in loc as a time in UTC, so that
-// readings compare as the API compares its zone-less dates.
-func wallClock(t time.Time, loc *time.Location) time.Time {
-	w := t.In(loc)
-	return time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), 0, time.UTC)
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox/wolkvoxtest"
 )
 
@@ -59,7 +60,7 @@ func TestClocksGoingBackCountEveryRecordOnce(t *testing.T) {
 		if r.Status >= 400 && r.Status != 404 {
 			t.Errorf("request for %v .. %v answered %d", r.Start, r.End, r.Status)
 		}
-		if wallClock(r.End, santiago).Before(wallClock(r.Start, santiago)) {
+		if wolkvox.WallClock(r.End, santiago).Before(wolkvox.WallClock(r.Start, santiago)) {
 			t.Errorf("request ends before it starts on the wall clock: %v .. %v", r.Start, r.End)
 		}
 	}

@@ -134,16 +134,10 @@ func (t *Traffic) eachMinute(from, to time.Time, fn func(int64, *rand.Rand)) {
 // window, as a broken backend might, so tests can send bad dates.
 func appendIfWithin[T any](out []T, rec T, date string, from, to time.Time, loc *time.Location) []T {
 	d, err := time.Parse(time.DateTime, date)
-	if err == nil && (d.Before(wallClock(from, loc)) || d.After(wallClock(to, loc))) {
+	if err == nil && (d.Before(wolkvox.WallClock(from, loc)) || d.After(wolkvox.WallClock(to, loc))) {
 		return out
 	}
 	return append(out, rec)
-}
-
-// wallClock returns t's wall-clock reading in loc as a time in UTC.
-func wallClock(t time.Time, loc *time.Location) time.Time {
-	w := t.In(loc)
-	return time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), 0, time.UTC)
 }
 
 // vary returns a count around mean, so traffic looks alive.
