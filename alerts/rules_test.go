@@ -82,7 +82,7 @@ func TestPromtoolUnitTests(t *testing.T) {
 
 var requiredAlerts = []string{
 	"WolkvoxTransferSpike", "WolkvoxConferenceSpike", "WolkvoxExporterDown", "WolkvoxReportFailing",
-	"WolkvoxReportStale", "WolkvoxQuotaBurn", "WolkvoxChatBacklogHigh", "WolkvoxSurveyScoreLow",
+	"WolkvoxReportStale", "WolkvoxReportEmpty", "WolkvoxQuotaBurn", "WolkvoxChatBacklogHigh", "WolkvoxSurveyScoreLow",
 }
 
 func TestEveryAlertIsDocumentedAndTested(t *testing.T) {
