@@ -179,12 +179,7 @@ func TestFaultMatrix(t *testing.T) {
 				t.Errorf("metrics unavailable during the fault: %v", err)
 			}
 
-			srv.Heal()
-			pollEvery(ctx, p, clock, 2, 5*time.Minute)
-			if up := sum(t, p, "wolkvox_report_up"); up != 2 {
-				t.Errorf("report_up sum = %v after the fault cleared", up)
-			}
-			assertCountsMatchServed(t, p, srv)
+			healAndAssertRecovered(ctx, t, p, clock, srv)
 			if tc.check != nil {
 				tc.check(t, p, srv)
 			}

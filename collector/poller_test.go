@@ -27,6 +27,18 @@ func pollEvery(ctx context.Context, p *Poller, clock *fakeClock, n int, step tim
 	}
 }
 
+// healAndAssertRecovered clears the fake's faults, polls twice, and checks
+// that both reports are up and the counters equal what the fake served.
+func healAndAssertRecovered(ctx context.Context, t *testing.T, p *Poller, clock *fakeClock, srv *wolkvoxtest.Server) {
+	t.Helper()
+	srv.Heal()
+	pollEvery(ctx, p, clock, 2, 5*time.Minute)
+	if up := sum(t, p, "wolkvox_report_up"); up != 2 {
+		t.Errorf("report_up sum = %v after the fault cleared", up)
+	}
+	assertCountsMatchServed(t, p, srv)
+}
+
 func TestExactlyOnceAcrossOverlappingBoundaries(t *testing.T) {
 	srv := newFake(t, busyTraffic())
 	clock := &fakeClock{t: t0}
@@ -71,12 +83,7 @@ func TestExactlyOnceAcrossFailedPolls(t *testing.T) {
 			if f := sum(t, p, "wolkvox_report_poll_failures_total", "report=agent_13_1"); f != 3 {
 				t.Errorf("poll failures = %v, want 3", f)
 			}
-			srv.Heal()
-			pollEvery(ctx, p, clock, 2, 5*time.Minute)
-			if up := sum(t, p, "wolkvox_report_up"); up != 2 {
-				t.Errorf("report_up sum = %v after recovery", up)
-			}
-			assertCountsMatchServed(t, p, srv)
+			healAndAssertRecovered(ctx, t, p, clock, srv)
 			// The catch-up poll covered the whole outage.
 			served := srv.ServedTransfers()
 			minDate, maxDate := "9999", ""
