@@ -36,7 +36,7 @@ func faultMatrix() []faultCase {
 	at := t0.Add(-3 * time.Minute).Add(5 * time.Minute).Format(time.DateTime) // inside the fault's window
 	return []faultCase{
 		{name: "slow beyond the timeout", fault: &wolkvoxtest.Fault{Latency: 2 * time.Second}, reason: wolkvox.ReasonTimeout,
-			edit: func(cfg *Config) { cfg.Client.Timeout = 300 * time.Millisecond }},
+			edit: func(cfg *Config) { cfg.Client.Timeout = time.Second }}, // well under the latency, well over a healthy call
 		{name: "5xx with an HTML body", fault: &wolkvoxtest.Fault{Status: 502, Body: "<html><body><h1>502 Bad Gateway</h1></body></html>"}, reason: wolkvox.ReasonHTTP5xx},
 		{name: "403 token limit exceeded", fault: ptr(wolkvoxtest.Forbidden(wolkvoxtest.TextQuota)), reason: wolkvox.ReasonQuota},
 		{name: "403 simultaneous requests", fault: ptr(wolkvoxtest.Forbidden(wolkvoxtest.TextConcurrency)), reason: wolkvox.ReasonConcurrency},

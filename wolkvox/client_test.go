@@ -390,7 +390,7 @@ func TestRetries(t *testing.T) {
 			srv := newFake(t, traffic())
 			var slept []time.Duration
 			c := newClient(t, srv, func(c *wolkvox.Config) {
-				c.Timeout = 300 * time.Millisecond // ample for an hour of records, even under -race
+				c.Timeout = time.Second // ample for an hour of records, even under -race on a loaded machine
 				c.Retry = wolkvox.RetryPolicy{Attempts: 4, Initial: time.Second, Max: 3 * time.Second,
 					Sleep: func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }}
 			})
