@@ -534,7 +534,7 @@ func TestBodyOverTheLimitIsRefused(t *testing.T) {
 }
 
 func TestDeliverErrorStopsTheFetch(t *testing.T) {
-	srv := newFake(t, &wolkvoxtest.Store{})
+	srv := newFake(t, &wolkvoxtest.Store{Location: bogota})
 	c := newClient(t, srv)
 	stop := errors.New("stop")
 	w := wolkvox.Window{Start: day.Start, End: day.Start.AddDate(0, 2, 0)}

@@ -128,10 +128,13 @@ func NewUnstartedServer(cfg Config) *Server {
 		cfg.Location = time.UTC
 	}
 	if cfg.Data == nil {
-		cfg.Data = &Store{}
+		cfg.Data = &Store{Location: cfg.Location}
 	}
 	if cfg.StringCodeFor == nil {
 		cfg.StringCodeFor = []wolkvox.Report{wolkvox.ReportTransfers}
+	}
+	if err := sameZone(cfg.Data, cfg.Location); err != nil {
+		panic("wolkvoxtest: " + err.Error()) // a misused test helper, as httptest panics
 	}
 	s := &Server{cfg: cfg, served: newServedLog()}
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.handle))
@@ -422,4 +425,25 @@ func (c *cutWriter) Write(p []byte) (int, error) {
 		return n, fmt.Errorf("cut")
 	}
 	return n, err
+}
+
+// zoned is a dataset whose records' dates are read in a zone.
+type zoned interface{ loc() *time.Location }
+
+// sameZone checks that data dates its records in the zone the server reads
+// requests in. One operation has one zone; with two, the server would
+// select by the wrong wall clock and tests would fail far from the cause.
+func sameZone(data Dataset, loc *time.Location) error {
+	if m, ok := data.(Merge); ok {
+		for _, d := range m {
+			if err := sameZone(d, loc); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if z, ok := data.(zoned); ok && z.loc().String() != loc.String() {
+		return fmt.Errorf("the dataset dates its records in %s but the server reads requests in %s; set both Locations to the operation's zone", z.loc(), loc)
+	}
+	return nil
 }
