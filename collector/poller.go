@@ -39,7 +39,8 @@ type Config struct {
 }
 
 // Dedupe memory: transfers repeat on a window boundary, and an hour later
-// when clocks go back (see repeatStart); cases repeat as they move from
+// when clocks go back (the API selects by wall clock, so the windows after
+// the change serve the repeated hour's first time round again); cases repeat as they move from
 // open to close, which can take a day.
 const (
 	transferKeyRetention = 3 * time.Hour
@@ -197,7 +198,7 @@ func (p *Poller) pollReport(ctx context.Context, report wolkvox.Report) {
 		level.Warn(logger).Log("msg", "clock is behind the last window's end; skipping this poll", "now", now, "window_end", rs.mark)
 		return
 	}
-	start := repeatStart(rs.mark, end, p.cfg.Client.Location)
+	start := rs.mark
 	if end.Sub(start) > p.cfg.MaxCatchup {
 		newStart := end.Add(-p.cfg.MaxCatchup)
 		skipped := newStart.Sub(start)

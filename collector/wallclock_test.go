@@ -75,24 +75,3 @@ func TestClocksGoingBackCountEveryRecordOnce(t *testing.T) {
 		t.Errorf("only %v duplicate transfers: the repeated hour was not fetched again", d)
 	}
 }
-
-func TestRepeatStart(t *testing.T) {
-	santiago, err := time.LoadLocation("America/Santiago")
-	if err != nil {
-		t.Fatal(err)
-	}
-	back := time.Date(2026, 4, 4, 23, 0, 0, 0, santiago).Add(time.Hour) // 00:00 -03 becomes 23:00 -04
-	forward := time.Date(2026, 9, 6, 1, 0, 0, 0, santiago)              // 00:00 -04 becomes 01:00 -03
-	for name, tc := range map[string]struct{ start, end, want time.Time }{
-		"no change":                        {bogotaDay(10), bogotaDay(10).Add(5 * time.Minute), bogotaDay(10)},
-		"clocks forward":                   {forward.Add(-3 * time.Minute), forward.Add(2 * time.Minute), forward.Add(-3 * time.Minute)},
-		"clocks back":                      {back.Add(-3 * time.Minute), back.Add(2 * time.Minute), back},
-		"clocks back, window over an hour": {back.Add(-2 * time.Hour), back.Add(2 * time.Minute), back.Add(-2 * time.Hour)},
-	} {
-		if got := repeatStart(tc.start, tc.end, santiago); !got.Equal(tc.want) {
-			t.Errorf("%s: repeatStart(%v, %v) = %v, want %v", name, tc.start, tc.end, got, tc.want)
-		}
-	}
-}
-
-func bogotaDay(hour int) time.Time { return time.Date(2026, 6, 1, hour, 0, 0, 0, bogota) }

@@ -37,6 +37,11 @@ type decodeFunc[T any] func(io.Reader, *time.Location, int, func(T) error) (int,
 // with MaxRecords records or more may have been truncated by the API, so its
 // records are dropped and its window is halved until every piece is under
 // the cap. An error from deliver stops the fetch and is returned as is.
+//
+// A window in which clocks go back is cut at that instant (see
+// clocksBackWithin). The API dates records by wall clock, so a piece that
+// touches the repeated hour also gets that hour's records of the other time
+// round; the caller de-duplicates them.
 func fetch[T any](ctx context.Context, c *Client, report Report, w Window, decode decodeFunc[T], deliver func(Window, []T) error) (FetchStats, error) {
 	var stats FetchStats
 	w = Window{Start: w.Start.Truncate(time.Second), End: w.End.Truncate(time.Second)}
@@ -57,6 +62,12 @@ func fetch[T any](ctx context.Context, c *Client, report Report, w Window, decod
 }
 
 func fetchPiece[T any](ctx context.Context, c *Client, report Report, w Window, decode decodeFunc[T], deliver func(Window, []T) error, stats *FetchStats) error {
+	if change, ok := clocksBackWithin(w, c.cfg.Location); ok {
+		if err := fetchPiece(ctx, c, report, Window{w.Start, change.Add(-time.Second)}, decode, deliver, stats); err != nil {
+			return err
+		}
+		return fetchPiece(ctx, c, report, Window{change, w.End}, decode, deliver, stats)
+	}
 	records, err := fetchWithRetry(ctx, c, report, w, decode, stats)
 	if !errors.Is(err, errAtCap) {
 		if err != nil {
