@@ -38,10 +38,10 @@ type Config struct {
 	Logger log.Logger
 }
 
-// Dedupe memory: transfers repeat on a window boundary, and an hour later
-// when clocks go back (the API selects by wall clock, so the windows after
-// the change serve the repeated hour's first time round again); cases repeat as they move from
-// open to close, which can take a day.
+// Dedupe memory: transfers repeat on a window boundary, and up to about an
+// hour later when clocks go back (the API selects by wall clock, so windows
+// after the change serve the repeated hour's first time round again). Cases
+// repeat as they move from open to close, which can take a day.
 const (
 	transferKeyRetention = 3 * time.Hour
 	caseKeyRetention     = 48 * time.Hour
