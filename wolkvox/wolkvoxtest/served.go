@@ -4,11 +4,12 @@ package wolkvoxtest
 // complete responses: the ground truth exporter tests compare against.
 type servedLog struct {
 	transfers    map[string]RawTransfer    // by conn_id_transfer and date
-	interactions map[string]RawInteraction // by case_id
+	interactions map[string]RawInteraction // by case_id, as first delivered
+	latest       map[string]RawInteraction // by case_id, as last delivered
 }
 
 func newServedLog() servedLog {
-	return servedLog{transfers: map[string]RawTransfer{}, interactions: map[string]RawInteraction{}}
+	return servedLog{transfers: map[string]RawTransfer{}, interactions: map[string]RawInteraction{}, latest: map[string]RawInteraction{}}
 }
 
 func (l *servedLog) addTransfer(r *RawTransfer) {
@@ -19,6 +20,7 @@ func (l *servedLog) addInteraction(r *RawInteraction) {
 	if _, seen := l.interactions[r.CaseID]; !seen {
 		l.interactions[r.CaseID] = *r
 	}
+	l.latest[r.CaseID] = *r
 }
 
 // ServedTransfers returns each distinct agent_13_1 record delivered in a
@@ -40,6 +42,18 @@ func (s *Server) ServedInteractions() []RawInteraction {
 	defer s.mu.Unlock()
 	out := make([]RawInteraction, 0, len(s.served.interactions))
 	for _, r := range s.served.interactions {
+		out = append(out, r)
+	}
+	return out
+}
+
+// LatestServedInteractions returns each distinct chat_4 case delivered in a
+// complete response, as last delivered: what the exporter was last told.
+func (s *Server) LatestServedInteractions() []RawInteraction {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]RawInteraction, 0, len(s.served.latest))
+	for _, r := range s.served.latest {
 		out = append(out, r)
 	}
 	return out

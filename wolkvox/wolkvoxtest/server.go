@@ -18,8 +18,9 @@ import (
 type Dataset interface {
 	// Transfers returns the agent_13_1 records dated within [from, to].
 	Transfers(from, to time.Time) []RawTransfer
-	// Interactions returns the chat_4 records within [from, to].
-	Interactions(from, to time.Time) []RawInteraction
+	// Interactions returns the chat_4 records the API returns for
+	// [from, to] at server time now, as they stand at now.
+	Interactions(now, from, to time.Time) []RawInteraction
 }
 
 // The texts of the vendor's 403 answers.
@@ -85,6 +86,10 @@ type Config struct {
 	EmptyAsEmptyList bool
 	// DailyQuota, when > 0, answers TOKEN LIMIT EXCEEDED after that many calls.
 	DailyQuota int
+	// Now is the server's clock: cases stand as they are at Now, and no
+	// record dated after it is served. Default time.Now; tests inject a
+	// fake clock to run simulated days in seconds.
+	Now func() time.Time
 	// ForgetServed stops the server from remembering what it served and
 	// the requests it got, so that memory stays flat in long-running demo
 	// mode. DailyQuota then has no effect.
@@ -129,6 +134,9 @@ func NewUnstartedServer(cfg Config) *Server {
 	}
 	if cfg.Data == nil {
 		cfg.Data = &Store{Location: cfg.Location}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	if cfg.StringCodeFor == nil {
 		cfg.StringCodeFor = []wolkvox.Report{wolkvox.ReportTransfers}
@@ -331,11 +339,13 @@ func (s *Server) serveData(w http.ResponseWriter, req *Request, f *Fault) {
 	var count int
 	var transfers []RawTransfer
 	var interactions []RawInteraction
+	// Nothing dated after the server's now exists yet.
+	now := s.cfg.Now()
 	if req.Report == wolkvox.ReportTransfers {
-		transfers = s.cfg.Data.Transfers(req.Start, req.End)
+		transfers = s.cfg.Data.Transfers(req.Start, earliest(req.End, now))
 		count = len(transfers)
 	} else {
-		interactions = s.cfg.Data.Interactions(req.Start, req.End)
+		interactions = s.cfg.Data.Interactions(now, req.Start, req.End)
 		count = len(interactions)
 	}
 	if count == 0 && !s.cfg.EmptyAsEmptyList && (f == nil || f.Code == nil) {

@@ -50,8 +50,11 @@ func (s *Store) Transfers(from, to time.Time) []RawTransfer {
 	return out
 }
 
-// Interactions returns the records created within [from, to].
-func (s *Store) Interactions(from, to time.Time) []RawInteraction {
+// Interactions returns the records created within [from, to], as they
+// were added: a Store's cases never change. None created after now is
+// served.
+func (s *Store) Interactions(now, from, to time.Time) []RawInteraction {
+	to = earliest(to, now)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []RawInteraction
@@ -73,11 +76,18 @@ func (m Merge) Transfers(from, to time.Time) []RawTransfer {
 	return out
 }
 
-// Interactions returns every dataset's interactions within [from, to].
-func (m Merge) Interactions(from, to time.Time) []RawInteraction {
+// Interactions returns every dataset's interactions for [from, to] at now.
+func (m Merge) Interactions(now, from, to time.Time) []RawInteraction {
 	var out []RawInteraction
 	for _, d := range m {
-		out = append(out, d.Interactions(from, to)...)
+		out = append(out, d.Interactions(now, from, to)...)
 	}
 	return out
+}
+
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }

@@ -55,17 +55,20 @@ func (s *Spike) covers(t time.Time) bool {
 
 // Traffic generates records deterministically: the records of a minute
 // depend only on the seed and the minute, so any window can be served, in
-// any order, as often as asked, without storing anything. It implements
-// Dataset.
+// any order, as often as asked. Transfers never change once made; chat_4
+// cases live, as Lifecycles makes them. It implements Dataset.
 type Traffic struct {
 	Seed                  uint64
 	Location              *time.Location
 	TransfersPerMinute    int // mean; 0 means none
 	InteractionsPerMinute int // mean; 0 means none
 	BodyBytes             int // approximate size of body and answer; default 2 KB
+	// FilterOn is the date chat_4 selects cases by.
+	FilterOn FilterDate
 
 	mu     sync.Mutex
 	spikes []Spike
+	cases  *Lifecycles
 }
 
 // AddSpike adds extra transfer records to a time range, e.g. to fire an alert.
@@ -104,17 +107,25 @@ func (t *Traffic) Transfers(from, to time.Time) []RawTransfer {
 	return out
 }
 
-// Interactions returns the records created within [from, to], both inclusive.
-func (t *Traffic) Interactions(from, to time.Time) []RawInteraction {
-	var out []RawInteraction
-	t.eachMinute(from, to, func(minute int64, rng *rand.Rand) {
-		n := vary(rng, t.InteractionsPerMinute)
-		for i := range n {
-			rec := NewInteraction(rng, t.minuteStart(minute), minute*1000+int64(i), t.BodyBytes)
-			out = appendIfWithin(out, rec, rec.DateCreation, from, to, t.loc())
-		}
-	})
-	return out
+// Interactions returns the chat_4 cases the API would return for
+// [from, to] at server time now, each as it stands then: cases live (see
+// Lifecycles), created at InteractionsPerMinute.
+func (t *Traffic) Interactions(now, from, to time.Time) []RawInteraction {
+	return t.lifecycles().Interactions(now, from, to)
+}
+
+// Cases returns the ground truth of the cases created within [from, to].
+func (t *Traffic) Cases(from, to time.Time) []Case {
+	return t.lifecycles().Cases(from, to)
+}
+
+func (t *Traffic) lifecycles() *Lifecycles {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.cases == nil {
+		t.cases = &Lifecycles{Seed: t.Seed, Location: t.Location, PerMinute: t.InteractionsPerMinute, BodyBytes: t.BodyBytes, FilterOn: t.FilterOn}
+	}
+	return t.cases
 }
 
 func (t *Traffic) minuteStart(minute int64) time.Time {
