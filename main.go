@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -52,6 +53,8 @@ type flags struct {
 	timeout                               *time.Duration
 	dailyQuota                            *int
 	interval, delay, maxCatchup, agentTTL *time.Duration
+	revisit                               *time.Duration
+	maxSeries                             *int
 	agents, demo                          *bool
 	stateFile, telemetryPath              *string
 	logLevel, logFormat                   *string
@@ -72,6 +75,8 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 		interval:      app.Flag("poll.interval", "How often to poll each report. Each poll spends 2 tokens of the daily quota.").Default("5m").Duration(),
 		delay:         app.Flag("poll.delay", "How far behind now windows end, for rows that land late.").Default("1m").Duration(),
 		maxCatchup:    app.Flag("poll.max-catchup", "After an outage, fetch at most this far back; older time is skipped and counted.").Default("24h").Duration(),
+		revisit:       app.Flag("chat.revisit", "Re-read chat_4 over this trailing horizon, so that cases closed, surveyed or typified after they were first read are counted. 0 turns it off.").Default("24h").Duration(),
+		maxSeries:     app.Flag("collector.max-series-per-metric", "Label combinations each metric may take; beyond it, observations count under labels \"other\" (wolkvox_series_overflow_total).").Default(strconv.Itoa(collector.DefaultMaxSeriesPerMetric)).Int(),
 		agents:        app.Flag("collector.agents", "Export per-agent metrics.").Default("true").Bool(),
 		agentTTL:      app.Flag("collector.agents.ttl", "Drop an agent from the per-agent metrics when not seen for this long.").Default("24h").Duration(),
 		stateFile:     app.Flag("storage.state-file", "File to keep window marks and de-duplication keys in, so a restart neither leaves a gap nor counts twice. Unset: start fresh each time.").String(),
@@ -128,6 +133,10 @@ func checkFlags(f *flags) error {
 		return fmt.Errorf("--wolkvox.timeout must be positive, not %v", *f.timeout)
 	case *f.dailyQuota < 0:
 		return fmt.Errorf("--wolkvox.daily-quota must be 0 (unknown) or more, not %d", *f.dailyQuota)
+	case *f.revisit < 0:
+		return fmt.Errorf("--chat.revisit must be 0 (off) or positive, not %v", *f.revisit)
+	case *f.maxSeries < 1:
+		return fmt.Errorf("--collector.max-series-per-metric must be positive, not %d", *f.maxSeries)
 	case *f.agentTTL <= 0:
 		return fmt.Errorf("--collector.agents.ttl must be positive, not %v", *f.agentTTL)
 	case !strings.HasPrefix(*f.telemetryPath, "/"):
@@ -138,6 +147,11 @@ func checkFlags(f *flags) error {
 		// time.LoadLocation("") is UTC: every window would be off by the
 		// operation's offset without a word.
 		return errors.New("--wolkvox.timezone is empty; name the operation's zone, e.g. America/Bogota")
+	case *f.timezone == "Local" || *f.timezone == "Factory":
+		// Local is whatever zone the host or container happens to have;
+		// Factory is tzdata's placeholder for "not set". Neither names the
+		// operation's zone.
+		return fmt.Errorf("--wolkvox.timezone %q does not name the operation's zone; use an IANA name such as America/Bogota", *f.timezone)
 	}
 	// exporter-toolkit reads this file only once it is listening.
 	if file := *f.web.WebConfigFile; file != "" {
@@ -214,13 +228,14 @@ func run(args []string, stderr io.Writer) int {
 	}
 
 	poller, err := collector.New(collector.Config{
-		Client: clientCfg, Interval: interval, Delay: delay, MaxCatchup: *f.maxCatchup,
-		AgentMetrics: *f.agents, AgentTTL: *f.agentTTL, DailyQuota: float64(*f.dailyQuota),
-		StateFile: *f.stateFile, Logger: logger,
+		Client: clientCfg, Interval: interval, Delay: delay, MaxCatchup: *f.maxCatchup, Revisit: *f.revisit,
+		AgentMetrics: *f.agents, AgentTTL: *f.agentTTL, MaxSeriesPerMetric: *f.maxSeries,
+		DailyQuota: float64(*f.dailyQuota), StateFile: *f.stateFile, Logger: logger,
 	})
 	if err != nil {
 		return fail("%v", err)
 	}
+	defer poller.Close()
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
@@ -242,16 +257,31 @@ func run(args []string, stderr io.Writer) int {
 		http.Error(w, "Not ready: waiting for the first successful poll of both reports", http.StatusServiceUnavailable)
 	})
 	if *f.telemetryPath != "/" {
-		mux.Handle("/", landingPage(*f.telemetryPath, poller, demo != nil))
+		mux.Handle("/", landingPage(*f.telemetryPath, poller, loc, demo != nil))
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	level.Info(logger).Log("msg", "starting "+exporterName, "version", version.Info(), "api", poller.Endpoint(), "interval", interval)
+	// SIGHUP's default action ends the process without a word. There is
+	// no configuration to reload yet: say so and carry on.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			level.Info(logger).Log("msg", "SIGHUP received and ignored: there is no configuration file to reload; restart to change flags")
+		}
+	}()
+	level.Info(logger).Log("msg", "starting "+exporterName, "version", version.Info(), "api", poller.Endpoint(), "interval", interval,
+		"timezone", loc.String(), "chat_revisit", *f.revisit)
 	polling := make(chan struct{})
 	go func() { poller.Run(ctx); close(polling) }()
 
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// Bounded timeouts, so idle keep-alive connections and slow clients
+	// cannot hold sockets for ever. A scrape of the largest /metrics is
+	// well under the write timeout.
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
 	served := make(chan error, 1)
 	go func() { served <- web.ListenAndServe(srv, f.web, slogger) }()
 	select {
@@ -313,7 +343,10 @@ func startDemo(loc *time.Location) *wolkvoxtest.Server {
 }
 
 // landingPage links the metrics and shows each report's last poll.
-func landingPage(metricsPath string, poller *collector.Poller, demo bool) http.Handler {
+// windowFormat shows a window bound in the operation's zone, with its offset.
+const windowFormat = "2006-01-02 15:04:05 -0700"
+
+func landingPage(metricsPath string, poller *collector.Poller, loc *time.Location, demo bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var extra strings.Builder
 		if demo {
@@ -327,8 +360,8 @@ func landingPage(metricsPath string, poller *collector.Poller, demo bool) http.H
 			}
 			last, window := "never", ""
 			if !rs.LastSuccess.IsZero() {
-				last = rs.LastSuccess.Format(time.RFC3339)
-				window = rs.Window.String()
+				last = rs.LastSuccess.In(loc).Format(time.RFC3339)
+				window = rs.Window.Start.In(loc).Format(windowFormat) + " .. " + rs.Window.End.In(loc).Format(windowFormat)
 			}
 			fmt.Fprintf(&extra, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>",
 				html.EscapeString(string(rs.Report)), up, last, html.EscapeString(window), html.EscapeString(rs.LastError))
@@ -344,6 +377,7 @@ func landingPage(metricsPath string, poller *collector.Poller, demo bool) http.H
 				{Address: "/-/ready", Text: "Readiness"},
 			},
 			ExtraHTML: extra.String(),
+			Profiling: "false", // no pprof handlers are served
 		})
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)

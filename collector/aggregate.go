@@ -6,8 +6,9 @@ import (
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
 )
 
-// Limits on label cardinality. They are far above what a real operation
-// has and exist to survive a broken response.
+// Limits on the distinct values of one label. They are far above what a
+// real operation has and exist to survive a broken response; each metric
+// family is further capped at maxSeries label combinations.
 const (
 	maxUnknownTypeCalls = 32
 	maxSkills           = 1000
@@ -16,19 +17,12 @@ const (
 	maxAgents           = 20000
 )
 
-type transferKey struct{ typeCall, skill string }
-type agentTransferKey struct{ agentID, role, typeCall string }
-type chatKey struct{ channel, skill string }
-type agentChatKey struct{ agent, channel string }
-type typificationKey struct{ code, channel string }
-type windowChatKey struct{ channel, status string }
-
 type agentSeen struct {
 	name     string
 	lastSeen time.Time
 }
 
-// Aggregate holds everything the metrics are made of. Only the poller's
+// Aggregate holds the counters the metrics are made of. Only the poller's
 // goroutine touches it; scrapes read rendered snapshots.
 type Aggregate struct {
 	agentsEnabled bool
@@ -36,60 +30,38 @@ type Aggregate struct {
 
 	typeCalls, skills, channels, codes, agentIDs, agentNames *labelLimit
 
-	transfers        map[transferKey]float64
-	agentTransfers   map[agentTransferKey]float64
-	transferDuration map[string]*histogram // by type_call
-	agents           map[string]agentSeen  // by agent_id
-	chats            map[chatKey]float64
-	chatsClosed      map[chatKey]float64
-	agentChats       map[agentChatKey]float64
-	agentChatSeen    map[string]time.Time  // by agent_name
-	agentSurvey      map[string][2]float64 // by agent_name: sum, count
-	survey           map[string]*histogram // by channel
-	resolution       map[string]*histogram // by channel
-	typifications    map[typificationKey]float64
-	typificationInfo map[string]string // cod_act -> cod_description
+	transfers      *counterFamily // type_call, skill_id
+	agentTransfers *counterFamily // agent_id, role, type_call
+	chats          *counterFamily // channel, skill_id
+	chatsClosed    *counterFamily // channel, skill_id
+	chatsArchived  *counterFamily // channel, skill_id
+	agentChats     *counterFamily // agent_name, channel
+	typifications  *counterFamily // cod_act, channel
+	records        *counterFamily // report
+	duplicates     *counterFamily // report
+	invalid        *counterFamily // report, field
+	skipped        *counterFamily // report
 
-	reports map[wolkvox.Report]*reportState
+	transferDuration *histogramFamily // type_call
+	survey           *histogramFamily // channel
+	resolution       *histogramFamily // channel
+	agentSurvey      *histogramFamily // agent_name; count and sum only
+
+	agents           map[string]agentSeen // by agent_id
+	agentChatSeen    map[string]time.Time // by agent_name
+	typificationInfo map[string]string    // cod_act -> cod_description
+
+	// windowTransfers is what the latest agent_13_1 window held, by type_call.
+	windowTransfers map[string]float64
 }
 
-// reportState is what the exporter knows about polling one report.
-type reportState struct {
-	polled         bool // at least one poll finished, successfully or not
-	up             bool
-	lastSuccess    time.Time
-	pollDuration   time.Duration
-	failures       map[wolkvox.Reason]float64
-	records        float64
-	duplicates     float64
-	invalid        map[string]float64 // by field
-	requests       map[string]float64 // by HTTP code
-	skippedSeconds float64
-	lastError      string
-
-	// mark is the end of the last window whose records were all counted;
-	// the next window starts there.
-	mark time.Time
-	// The latest complete window and what it held.
-	window          wolkvox.Window
-	windowTransfers map[string]float64 // by type_call
-	windowChats     map[windowChatKey]float64
-	windowSurvey    map[string][2]float64 // by channel: sum, count
-}
-
-// countInvalid counts a new record's unparseable fields.
-func (rs *reportState) countInvalid(invalid wolkvox.InvalidFields) {
-	if invalid != 0 {
-		invalid.Each(func(f wolkvox.Field) { rs.invalid[f.String()]++ })
+// NewAggregate returns an empty aggregate; maxSeries caps each family's
+// label combinations (0: DefaultMaxSeriesPerMetric).
+func NewAggregate(agentsEnabled bool, agentTTL time.Duration, maxSeries int) *Aggregate {
+	if maxSeries <= 0 {
+		maxSeries = DefaultMaxSeriesPerMetric
 	}
-}
-
-func newReportState() *reportState {
-	return &reportState{failures: map[wolkvox.Reason]float64{}, invalid: map[string]float64{}, requests: map[string]float64{}}
-}
-
-// NewAggregate returns an empty aggregate.
-func NewAggregate(agentsEnabled bool, agentTTL time.Duration) *Aggregate {
+	counters := func() *counterFamily { return newCounterFamily(maxSeries) }
 	a := &Aggregate{
 		agentsEnabled:    agentsEnabled,
 		agentTTL:         agentTTL,
@@ -99,89 +71,93 @@ func NewAggregate(agentsEnabled bool, agentTTL time.Duration) *Aggregate {
 		codes:            newLabelLimit(maxCodes),
 		agentIDs:         newLabelLimit(maxAgents),
 		agentNames:       newLabelLimit(maxAgents),
-		transfers:        map[transferKey]float64{},
-		agentTransfers:   map[agentTransferKey]float64{},
-		transferDuration: map[string]*histogram{},
+		transfers:        counters(),
+		agentTransfers:   counters(),
+		chats:            counters(),
+		chatsClosed:      counters(),
+		chatsArchived:    counters(),
+		agentChats:       counters(),
+		typifications:    counters(),
+		records:          counters(),
+		duplicates:       counters(),
+		invalid:          counters(),
+		skipped:          counters(),
+		transferDuration: newHistogramFamily(maxSeries, transferDurationBuckets),
+		survey:           newHistogramFamily(maxSeries, surveyBuckets),
+		resolution:       newHistogramFamily(maxSeries, resolutionBuckets),
+		agentSurvey:      newHistogramFamily(maxSeries, nil),
 		agents:           map[string]agentSeen{},
-		chats:            map[chatKey]float64{},
-		chatsClosed:      map[chatKey]float64{},
-		agentChats:       map[agentChatKey]float64{},
 		agentChatSeen:    map[string]time.Time{},
-		agentSurvey:      map[string][2]float64{},
-		survey:           map[string]*histogram{},
-		resolution:       map[string]*histogram{},
-		typifications:    map[typificationKey]float64{},
 		typificationInfo: map[string]string{},
-		reports:          map[wolkvox.Report]*reportState{},
+		windowTransfers:  map[string]float64{},
 	}
-	for _, r := range wolkvox.Reports {
-		a.reports[r] = newReportState()
-	}
+	// Known values at 0 before they first occur, so that rate() sees the
+	// first increase.
 	for _, tc := range wolkvox.TypeCalls {
-		a.transferDuration[tc] = newHistogram(transferDurationBuckets)
+		a.transfers.touch(tc, noneLabel)
+		a.transferDuration.get(tc)
 	}
 	for _, ch := range wolkvox.Channels {
-		a.survey[ch] = newHistogram(surveyBuckets)
-		a.resolution[ch] = newHistogram(resolutionBuckets)
+		for _, f := range []*counterFamily{a.chats, a.chatsClosed, a.chatsArchived} {
+			f.touch(ch, noneLabel)
+		}
+		a.survey.get(ch)
+		a.resolution.get(ch)
+	}
+	for _, r := range wolkvox.Reports {
+		a.records.touch(string(r))
+		a.duplicates.touch(string(r))
+		a.skipped.touch(string(r))
+		for _, f := range wolkvox.AllFields() {
+			a.invalid.touch(string(r), f.String())
+		}
 	}
 	return a
 }
 
-// windowTally collects what one poll's window held, to become the window
-// gauges when the whole poll has succeeded.
-type windowTally struct {
-	transfers map[string]float64
-	chats     map[windowChatKey]float64
-	survey    map[string][2]float64
-}
-
-func newWindowTally() *windowTally {
-	return &windowTally{transfers: map[string]float64{}, chats: map[windowChatKey]float64{}, survey: map[string][2]float64{}}
-}
-
-// firstInWindow reports whether key is new to this poll's window, and
-// marks it seen: the window gauges count each record once, as the counters do.
-func firstInWindow(inWindow map[uint64]bool, key uint64) bool {
-	if inWindow[key] {
-		return false
+// countInvalid counts a new record's unparseable fields.
+func (a *Aggregate) countInvalid(report wolkvox.Report, invalid wolkvox.InvalidFields) {
+	if invalid != 0 {
+		invalid.Each(func(f wolkvox.Field) { a.invalid.add(1, string(report), f.String()) })
 	}
-	inWindow[key] = true
-	return true
 }
 
 // applyTransfers counts a complete, validated batch of agent_13_1 records
-// whose window ends at end. Records already counted are skipped.
-func (a *Aggregate) applyTransfers(d *dedupe, recs []wolkvox.Transfer, end time.Time, tally *windowTally, inWindow map[uint64]bool) {
-	rs := a.reports[wolkvox.ReportTransfers]
+// whose window ends at end. Records already counted are skipped. It
+// returns the batch's distinct records by type_call, for the window gauge.
+func (a *Aggregate) applyTransfers(d *dedupe[seenEntry], recs []wolkvox.Transfer, end time.Time, window map[uint64]string) {
+	report := string(wolkvox.ReportTransfers)
 	for i := range recs {
 		t := &recs[i]
 		key := d.transferKey(t)
 		typeCall := a.typeCalls.value(orNone(t.TypeCall))
-		if firstInWindow(inWindow, key) {
-			tally.transfers[typeCall]++
-		}
-		if d.mark(key, end, seenCounted)&seenCounted != 0 {
-			rs.duplicates++
+		window[key] = typeCall
+		e, had := d.seen[key]
+		e.at = max(e.at, end.Unix())
+		e.flags |= seenCounted
+		d.seen[key] = e
+		if had {
+			a.duplicates.add(1, report)
 			continue
 		}
-		rs.records++
-		rs.countInvalid(t.Invalid)
+		a.records.add(1, report)
+		a.countInvalid(wolkvox.ReportTransfers, t.Invalid)
 		skill := a.skills.value(orNone(t.SkillID))
-		a.transfers[transferKey{typeCall, skill}]++
+		a.transfers.add(1, typeCall, skill)
 		if t.HasDuration {
-			a.histogramFor(a.transferDuration, typeCall, transferDurationBuckets).observe(t.Duration.Seconds())
+			a.transferDuration.observe(t.Duration.Seconds(), typeCall)
 		}
 		if !a.agentsEnabled {
 			continue
 		}
 		if t.OriginAgentID != "" {
 			id := a.agentIDs.value(t.OriginAgentID)
-			a.agentTransfers[agentTransferKey{id, "origin", typeCall}]++
+			a.agentTransfers.add(1, id, "origin", typeCall)
 			a.seeAgent(id, t.OriginAgentName, end)
 		}
 		if t.DestinationAgentID != "" {
 			id := a.agentIDs.value(t.DestinationAgentID)
-			a.agentTransfers[agentTransferKey{id, "destination", typeCall}]++
+			a.agentTransfers.add(1, id, "destination", typeCall)
 			a.seeAgent(id, t.DestinationAgentName, end)
 		}
 	}
@@ -189,32 +165,39 @@ func (a *Aggregate) applyTransfers(d *dedupe, recs []wolkvox.Transfer, end time.
 
 func (a *Aggregate) seeAgent(id, name string, at time.Time) {
 	prev := a.agents[id]
-	if name == "" {
-		name = prev.name // latest known name wins; an empty one does not erase it
+	if name == "" || id == otherLabel {
+		// The latest known name wins; an empty one does not erase it, and
+		// the overflow bucket stands for many agents, so it has no name.
+		name = prev.name
 	}
 	a.agents[id] = agentSeen{name: name, lastSeen: at}
 }
 
-// applyInteractions counts a complete, validated batch of chat_4 records.
-// A case adds to each counter once: when first seen, when first seen
-// closed, when its survey score first appears, when first typified.
-func (a *Aggregate) applyInteractions(d *dedupe, recs []wolkvox.Interaction, end time.Time, tally *windowTally, inWindow map[uint64]bool) {
-	rs := a.reports[wolkvox.ReportInteractions]
+// applyInteractions counts a complete, validated batch of chat_4 records
+// read at window end end. A case adds to each counter once: when first
+// seen, when first seen closed, archived, with a survey score, typified.
+func (a *Aggregate) applyInteractions(d *dedupe[caseEntry], recs []wolkvox.Interaction, end time.Time) {
+	report := string(wolkvox.ReportInteractions)
 	for i := range recs {
 		c := &recs[i]
 		key := d.caseKey(c)
-		channel := a.channels.value(orNone(c.Channel))
-		if firstInWindow(inWindow, key) {
-			tally.chats[windowChatKey{channel, orNone(c.Status)}]++
-			if c.HasSurvey {
-				s := tally.survey[channel]
-				tally.survey[channel] = [2]float64{s[0] + c.Survey, s[1] + 1}
-			}
+		e, known := d.seen[key]
+		if !known {
+			e.channel = a.channels.value(orNone(c.Channel))
+			e.skill = a.skills.value(orNone(c.SkillID))
 		}
-		var flags uint8 = seenCounted
-		closed := c.Status == "close"
-		if closed {
+		if e.created == 0 && !c.Created.IsZero() {
+			e.created = c.Created.Unix()
+		}
+		e.at = max(e.at, end.Unix())
+		var flags = seenCounted
+		switch c.Status {
+		case "close":
 			flags |= seenClosed
+		case "archived":
+			flags |= seenArchived
+		case "open":
+			flags |= seenOpen
 		}
 		if c.HasSurvey {
 			flags |= seenSurvey
@@ -222,57 +205,54 @@ func (a *Aggregate) applyInteractions(d *dedupe, recs []wolkvox.Interaction, end
 		if c.CodAct != "" {
 			flags |= seenTypified
 		}
-		had := d.mark(key, end, flags)
-		newFlags := flags &^ had
-		if had&seenCounted != 0 {
-			rs.duplicates++
+		newFlags := flags &^ e.flags
+		e.flags |= flags
+		d.seen[key] = e
+		if known {
+			a.duplicates.add(1, report)
 		} else {
-			rs.records++
-			rs.countInvalid(c.Invalid)
+			a.records.add(1, report)
+			a.countInvalid(wolkvox.ReportInteractions, c.Invalid)
 		}
-		skill := a.skills.value(orNone(c.SkillID))
+		channel, skill := e.channel, e.skill
 		if newFlags&seenCounted != 0 {
-			a.chats[chatKey{channel, skill}]++
+			a.chats.add(1, channel, skill)
+			for _, f := range []*counterFamily{a.chatsClosed, a.chatsArchived} {
+				f.touch(channel, skill)
+			}
 			if a.agentsEnabled {
 				name := a.agentNames.value(orNone(c.AgentName))
-				a.agentChats[agentChatKey{name, channel}]++
+				a.agentChats.add(1, name, channel)
 				a.agentChatSeen[name] = end
 			}
 		}
 		if newFlags&seenClosed != 0 {
-			a.chatsClosed[chatKey{channel, skill}]++
+			a.chatsClosed.add(1, channel, skill)
 			if !c.Closed.IsZero() && !c.Created.IsZero() && !c.Closed.Before(c.Created) {
-				a.histogramFor(a.resolution, channel, resolutionBuckets).observe(c.Closed.Sub(c.Created).Seconds())
+				a.resolution.observe(c.Closed.Sub(c.Created).Seconds(), channel)
 			}
 		}
+		if newFlags&seenArchived != 0 {
+			a.chatsArchived.add(1, channel, skill)
+		}
 		if newFlags&seenSurvey != 0 {
-			a.histogramFor(a.survey, channel, surveyBuckets).observe(c.Survey)
+			a.survey.observe(c.Survey, channel)
 			if a.agentsEnabled {
 				name := a.agentNames.value(orNone(c.AgentName))
-				s := a.agentSurvey[name]
-				a.agentSurvey[name] = [2]float64{s[0] + c.Survey, s[1] + 1}
+				a.agentSurvey.observe(c.Survey, name)
 				a.agentChatSeen[name] = end
 			}
 		}
 		if c.CodAct != "" {
 			code := a.codes.value(c.CodAct)
 			if newFlags&seenTypified != 0 {
-				a.typifications[typificationKey{code, channel}]++
+				a.typifications.add(1, code, channel)
 			}
 			if c.CodDescription != "" && code != otherLabel {
 				a.typificationInfo[code] = c.CodDescription // the latest description wins
 			}
 		}
 	}
-}
-
-func (a *Aggregate) histogramFor(m map[string]*histogram, label string, bounds []float64) *histogram {
-	h := m[label]
-	if h == nil {
-		h = newHistogram(bounds)
-		m[label] = h
-	}
-	return h
 }
 
 // forgetIdleAgents drops agents not seen for the TTL from the agent
@@ -283,27 +263,19 @@ func (a *Aggregate) forgetIdleAgents(now time.Time) {
 		if seen.lastSeen.Before(cutoff) {
 			delete(a.agents, id)
 			a.agentIDs.forget(id)
-		}
-	}
-	for k := range a.agentTransfers {
-		if _, ok := a.agents[k.agentID]; !ok && k.agentID != otherLabel {
-			delete(a.agentTransfers, k)
+			if id != otherLabel {
+				a.agentTransfers.forget(0, id)
+			}
 		}
 	}
 	for name, at := range a.agentChatSeen {
 		if at.Before(cutoff) {
 			delete(a.agentChatSeen, name)
 			a.agentNames.forget(name)
-		}
-	}
-	for k := range a.agentChats {
-		if _, ok := a.agentChatSeen[k.agent]; !ok && k.agent != otherLabel {
-			delete(a.agentChats, k)
-		}
-	}
-	for name := range a.agentSurvey {
-		if _, ok := a.agentChatSeen[name]; !ok && name != otherLabel {
-			delete(a.agentSurvey, name)
+			if name != otherLabel {
+				a.agentChats.forget(0, name)
+				a.agentSurvey.forget(0, name)
+			}
 		}
 	}
 }

@@ -15,9 +15,9 @@ import (
 
 // bigAggregate holds 2,000 agents who each made and received every type of
 // transfer and handled every channel: about 40,000 series.
-func bigAggregate() *Aggregate {
-	a := NewAggregate(true, 24*time.Hour)
-	d := newDedupe(time.Hour, maxDedupeKeys)
+func bigAggregate() *ledger {
+	l := newLedger(Config{AgentMetrics: true, AgentTTL: 24 * time.Hour, Interval: 5 * time.Minute}, newRevisitPlan(24*time.Hour, 5*time.Minute))
+	a := l.agg
 	var recs []wolkvox.Transfer
 	var chats []wolkvox.Interaction
 	for i := range 2000 {
@@ -31,9 +31,9 @@ func bigAggregate() *Aggregate {
 			chats = append(chats, wolkvox.Interaction{CaseID: id + ch, Channel: ch, AgentName: name, Status: "open"})
 		}
 	}
-	a.applyTransfers(d, recs, t0, newWindowTally(), map[uint64]bool{})
-	a.applyInteractions(d, chats, t0, newWindowTally(), map[uint64]bool{})
-	return a
+	a.applyTransfers(l.transfers, recs, t0, map[uint64]string{})
+	a.applyInteractions(l.cases, chats, t0)
+	return l
 }
 
 // prebuilt is a collector of constant metrics built once: the cheapest
@@ -65,7 +65,7 @@ func scrape(b *testing.B, reg *prometheus.Registry) {
 // Reproduce: go test ./collector -run '^$' -bench 'Scrape|Render' -benchmem -count 5
 func BenchmarkScrape(b *testing.B) {
 	a := bigAggregate()
-	metrics := a.render(5*time.Minute, 0)
+	metrics := a.render(t0, benchSettings)
 	b.Logf("%d series", len(metrics))
 	b.Run("collector", func(b *testing.B) {
 		c := NewCollector()
@@ -77,16 +77,18 @@ func BenchmarkScrape(b *testing.B) {
 	b.Run("prebuilt", func(b *testing.B) {
 		// Independent copies of the metrics, so neither side shares state.
 		reg := prometheus.NewRegistry()
-		reg.MustRegister(prebuilt(bigAggregate().render(5*time.Minute, 0)))
+		reg.MustRegister(prebuilt(bigAggregate().render(t0, benchSettings)))
 		scrape(b, reg)
 	})
 }
+
+var benchSettings = renderSettings{interval: 5 * time.Minute, revisit: 24 * time.Hour}
 
 // BenchmarkRender is the cost moved from every scrape to every poll.
 func BenchmarkRender(b *testing.B) {
 	a := bigAggregate()
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = a.render(5*time.Minute, 0)
+		_ = a.render(t0, benchSettings)
 	}
 }

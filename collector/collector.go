@@ -10,6 +10,7 @@ import (
 // prometheus.Collector.
 type Collector struct {
 	snapshot atomic.Pointer[[]prometheus.Metric]
+	health   *health // live per call; nil in tests of the snapshot alone
 }
 
 // NewCollector returns a collector with nothing to serve yet.
@@ -32,5 +33,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		for _, m := range *p {
 			ch <- m
 		}
+	}
+	if c.health != nil {
+		c.health.collect(ch)
 	}
 }

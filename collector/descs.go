@@ -55,39 +55,46 @@ func MetricNames() map[string]string {
 // descs are the metrics the exporter serves, in one place so the README's
 // table and the catalogue test can be checked against them.
 var descs = struct {
-	transfers, agentTransfers, transferDuration, agentInfo                    *prometheus.Desc
-	chats, chatsClosed, agentChats, agentSurvey, survey, resolution           *prometheus.Desc
-	typifications, typificationInfo                                           *prometheus.Desc
-	windowTransfers, windowChats, windowSurveyAverage, windowStart, windowEnd *prometheus.Desc
-	up, lastSuccess, pollDuration, pollFailures, records, duplicates, invalid *prometheus.Desc
-	requests, skipped, pollInterval, dailyQuota                               *prometheus.Desc
+	transfers, agentTransfers, transferDuration, agentInfo                      *prometheus.Desc
+	chats, chatsClosed, chatsArchived, agentChats, agentSurvey, survey          *prometheus.Desc
+	resolution, typifications, typificationInfo, openChats, oldestOpen          *prometheus.Desc
+	filterInfo, windowTransfers, windowStart, windowEnd                         *prometheus.Desc
+	up, lastSuccess, pollDuration, pollFailures, records, duplicates, invalid   *prometheus.Desc
+	requests, skipped, seriesOverflow, pollInterval, revisitHorizon, dailyQuota *prometheus.Desc
+	stateSaveFailures, stateLastSave                                            *prometheus.Desc
 }{
-	transfers:           desc("transfers_total", kindCounter, "Transfer and conference legs (agent_13_1 records), counted once each."+cached, "type_call", "skill_id"),
-	agentTransfers:      desc("agent_transfers_total", kindCounter, "Transfer and conference legs by the agent who made (origin) or received (destination) them."+cached, "agent_id", "role", "type_call"),
-	transferDuration:    desc("transfer_duration_seconds", kindHistogram, "Duration of transfer and conference legs (agent_13_1 time)."+cached, "type_call"),
-	agentInfo:           desc("agent_info", kindGauge, "Agent names by id, for joins with group_left; the latest name seen wins."+cached, "agent_id", "agent_name"),
-	chats:               desc("chat_interactions_total", kindCounter, "Chat, e-mail and social interactions (chat_4 cases), counted once per case."+cached, "channel", "skill_id"),
-	chatsClosed:         desc("chat_interactions_closed_total", kindCounter, "Interactions counted once per case when first seen with status close."+cached, "channel", "skill_id"),
-	agentChats:          desc("agent_chat_interactions_total", kindCounter, "Interactions by agent name (chat_4 has no agent id), once per case."+cached, "agent_name", "channel"),
-	agentSurvey:         desc("agent_chat_survey_score", kindSummary, "Customer survey scores by agent name, once per case; count and sum only, to keep two series per agent."+cached, "agent_name"),
-	survey:              desc("chat_survey_score", kindHistogram, "Customer survey scores of interactions, once per case."+cached, "channel"),
-	resolution:          desc("chat_resolution_duration_seconds", kindHistogram, "Time from creation to close of closed interactions."+cached, "channel"),
-	typifications:       desc("chat_typifications_total", kindCounter, "Interactions by typification code, once per case."+cached, "cod_act", "channel"),
-	typificationInfo:    desc("chat_typification_info", kindGauge, "Typification code descriptions, for joins; the latest seen wins."+cached, "cod_act", "cod_description"),
-	windowTransfers:     desc("window_transfers", kindGauge, "Transfer legs in the latest polled window."+cached, "type_call"),
-	windowChats:         desc("window_chat_interactions", kindGauge, "Interactions in the latest polled window by status; status open is the backlog."+cached, "channel", "status"),
-	windowSurveyAverage: desc("window_chat_survey_score_average", kindGauge, "Average survey score in the latest polled window; absent when no customer answered."+cached, "channel"),
-	windowStart:         desc("window_start_timestamp_seconds", kindGauge, "Start of the latest polled window."+cached, "report"),
-	windowEnd:           desc("window_end_timestamp_seconds", kindGauge, "End of the latest polled window."+cached, "report"),
-	up:                  desc("report_up", kindGauge, "1 if the last poll of the report succeeded, 0 if it failed."+cached, "report"),
-	lastSuccess:         desc("report_last_success_timestamp_seconds", kindGauge, "When the report was last polled successfully."+cached, "report"),
-	pollDuration:        desc("report_poll_duration_seconds", kindGauge, "How long the last poll of the report took."+cached, "report"),
-	pollFailures:        desc("report_poll_failures_total", kindCounter, "Failed polls by reason."+cached, "report", "reason"),
-	records:             desc("report_records_total", kindCounter, "Records counted, duplicates excluded."+cached, "report"),
-	duplicates:          desc("report_duplicate_records_total", kindCounter, "Records seen again (window boundaries, cases updated) and not counted again."+cached, "report"),
-	invalid:             desc("report_invalid_fields_total", kindCounter, "Fields that could not be parsed (dates, durations, scores, objects for strings); the record was still counted."+cached, "report", "field"),
-	requests:            desc("api_requests_total", kindCounter, "Calls to the Wolkvox API by HTTP status (none: no response). Each call spends one token of the operation's daily quota."+cached, "report", "code"),
-	skipped:             desc("report_skipped_seconds_total", kindCounter, "Time never fetched because an outage outlasted --poll.max-catchup."+cached, "report"),
-	pollInterval:        desc("exporter_poll_interval_seconds", kindGauge, "The configured --poll.interval."),
-	dailyQuota:          desc("api_daily_quota_tokens", kindGauge, "The operation's daily token quota, as configured with --wolkvox.daily-quota."),
+	transfers:         desc("transfers_total", kindCounter, "Transfer and conference legs (agent_13_1 records), counted once each."+cached, "type_call", "skill_id"),
+	agentTransfers:    desc("agent_transfers_total", kindCounter, "Transfer and conference legs by the agent who made (origin) or received (destination) them."+cached, "agent_id", "role", "type_call"),
+	transferDuration:  desc("transfer_duration_seconds", kindHistogram, "Duration of transfer and conference legs (agent_13_1 time)."+cached, "type_call"),
+	agentInfo:         desc("agent_info", kindGauge, "Agent names by id, for joins with group_left; the latest name seen wins."+cached, "agent_id", "agent_name"),
+	chats:             desc("chat_interactions_total", kindCounter, "Chat, e-mail and social interactions (chat_4 cases), counted once per case when first seen."+cached, "channel", "skill_id"),
+	chatsClosed:       desc("chat_interactions_closed_total", kindCounter, "Cases counted once when first seen with status close."+cached, "channel", "skill_id"),
+	chatsArchived:     desc("chat_interactions_archived_total", kindCounter, "Cases counted once when first seen with status archived."+cached, "channel", "skill_id"),
+	agentChats:        desc("agent_chat_interactions_total", kindCounter, "Interactions by agent name (chat_4 has no agent id), once per case."+cached, "agent_name", "channel"),
+	agentSurvey:       desc("agent_chat_survey_score", kindSummary, "Customer survey scores by agent name, once per case when first seen answered; count and sum only, to keep two series per agent."+cached, "agent_name"),
+	survey:            desc("chat_survey_score", kindHistogram, "Customer survey scores, once per case when first seen answered."+cached, "channel"),
+	resolution:        desc("chat_resolution_duration_seconds", kindHistogram, "close_date - date_creation of cases, once when first seen closed."+cached, "channel"),
+	typifications:     desc("chat_typifications_total", kindCounter, "Cases by typification code, once per case when first seen typified."+cached, "cod_act", "channel"),
+	typificationInfo:  desc("chat_typification_info", kindGauge, "Typification code descriptions, for joins; the latest seen wins."+cached, "cod_act", "cod_description"),
+	openChats:         desc("chat_open_interactions", kindGauge, "Cases seen open and not since seen closed or archived, created within the revisit horizon: the backlog."+cached, "channel", "skill_id"),
+	oldestOpen:        desc("chat_oldest_open_age_seconds", kindGauge, "Age at the last poll of the oldest case counted in wolkvox_chat_open_interactions; 0 when there is none."+cached, "channel"),
+	filterInfo:        desc("chat_filter_date_info", kindGauge, "The date chat_4 filters on, as inferred from its responses: date_creation, close_date, last_change, or unknown until the evidence settles it."+cached, "filter"),
+	windowTransfers:   desc("window_transfers", kindGauge, "Transfer legs in the latest polled agent_13_1 window."+cached, "type_call"),
+	windowStart:       desc("window_start_timestamp_seconds", kindGauge, "Start of the latest new window read."+cached, "report"),
+	windowEnd:         desc("window_end_timestamp_seconds", kindGauge, "End of the latest new window read."+cached, "report"),
+	up:                desc("report_up", kindGauge, "1 if the last poll of the report succeeded, 0 if it failed; set as soon as a poll ends."+cached, "report"),
+	lastSuccess:       desc("report_last_success_timestamp_seconds", kindGauge, "When the report was last polled successfully."+cached, "report"),
+	pollDuration:      desc("report_poll_duration_seconds", kindGauge, "How long the last poll of the report took."+cached, "report"),
+	pollFailures:      desc("report_poll_failures_total", kindCounter, "Failed polls and revisits by reason; restarts at 0 with the process."+cached, "report", "reason"),
+	records:           desc("report_records_total", kindCounter, "Records counted, duplicates excluded."+cached, "report"),
+	duplicates:        desc("report_duplicate_records_total", kindCounter, "Records seen again (window boundaries, revisits, cases updated) and not counted again as new."+cached, "report"),
+	invalid:           desc("report_invalid_fields_total", kindCounter, "Fields that could not be parsed (dates, durations, scores, objects for strings); the record was still counted."+cached, "report", "field"),
+	requests:          desc("api_requests_total", kindCounter, "Calls to the Wolkvox API by HTTP status (none: no response) and purpose (new windows, or chat_4 revisits). Each call spends one token of the operation's daily quota. Counted as each call ends; restarts at 0 with the process."+cached, "report", "code", "purpose"),
+	skipped:           desc("report_skipped_seconds_total", kindCounter, "Time never fetched because an outage outlasted --poll.max-catchup."+cached, "report"),
+	seriesOverflow:    desc("series_overflow_total", kindCounter, "Observations counted under the all-\"other\" series because their metric reached --collector.max-series-per-metric label combinations."+cached, "metric"),
+	pollInterval:      desc("exporter_poll_interval_seconds", kindGauge, "The configured --poll.interval."),
+	revisitHorizon:    desc("exporter_chat_revisit_seconds", kindGauge, "The configured --chat.revisit horizon; 0 when revisiting is off."),
+	dailyQuota:        desc("api_daily_quota_tokens", kindGauge, "The operation's daily token quota, as configured with --wolkvox.daily-quota."),
+	stateSaveFailures: desc("exporter_state_save_failures_total", kindCounter, "Failed writes of the state file; while they fail, a restart re-reads and may miss what was polled since the last good save."),
+	stateLastSave:     desc("exporter_state_last_save_timestamp_seconds", kindGauge, "When the state file was last written successfully."),
 }

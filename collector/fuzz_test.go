@@ -22,25 +22,25 @@ func FuzzRecordsToMetrics(f *testing.F) {
 	f.Add(wolkvoxtest.InteractionsResponse([]wolkvoxtest.RawInteraction{wolkvoxtest.NewInteraction(rng, t0, 1, 64), {Channel: "\xff\xfe", EvaluationSurvey: "1e308", Status: "close", CloseDate: "2020-01-01 00:00:00"}}))
 	f.Add([]byte(`{"code":200,"data":[{"type_call":{"a":1},"skill_id":7,"agent_name":null}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		agg := NewAggregate(true, time.Hour)
-		d := newDedupe(time.Hour, 1000)
+		l := newLedger(Config{AgentMetrics: true, AgentTTL: time.Hour, Interval: time.Minute}, newRevisitPlan(time.Hour, time.Minute))
+		agg := l.agg
 		end := t0
 		var transfers []wolkvox.Transfer
 		if _, err := wolkvox.DecodeTransfers(bytes.NewReader(body), bogota, 0, func(r wolkvox.Transfer) error {
 			transfers = append(transfers, r)
 			return nil
 		}); err == nil {
-			agg.applyTransfers(d, transfers, end, newWindowTally(), map[uint64]bool{})
+			agg.applyTransfers(l.transfers, transfers, end, map[uint64]string{})
 		}
 		var interactions []wolkvox.Interaction
 		if _, err := wolkvox.DecodeInteractions(bytes.NewReader(body), bogota, 0, func(r wolkvox.Interaction) error {
 			interactions = append(interactions, r)
 			return nil
 		}); err == nil {
-			agg.applyInteractions(d, interactions, end, newWindowTally(), map[uint64]bool{})
+			agg.applyInteractions(l.cases, interactions, end)
 		}
 		c := NewCollector()
-		c.publish(agg.render(time.Minute, 0))
+		c.publish(l.render(end, renderSettings{interval: time.Minute, revisit: time.Hour}))
 		problems, err := testutil.CollectAndLint(c)
 		if err != nil {
 			t.Fatal(err)
@@ -48,7 +48,7 @@ func FuzzRecordsToMetrics(f *testing.F) {
 		for _, p := range problems {
 			t.Errorf("lint: %s: %s", p.Metric, p.Text)
 		}
-		for _, v := range agg.transfers {
+		for _, v := range agg.transfers.values {
 			if v < 0 {
 				t.Fatal("negative counter")
 			}

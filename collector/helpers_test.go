@@ -69,6 +69,7 @@ func newPoller(t *testing.T, cfg Config) *Poller {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { p.Close() })
 	return p
 }
 

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
+	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
@@ -24,41 +26,40 @@ type Config struct {
 	Delay time.Duration
 	// MaxCatchup bounds how far back a poll after an outage reaches.
 	MaxCatchup time.Duration
+	// Revisit is chat_4's trailing horizon, read again so that changes to
+	// cases (closes, surveys, typifications) are counted; 0 turns it off.
+	Revisit time.Duration
 	// AgentMetrics enables the per-agent metrics; AgentTTL drops agents
 	// not seen for that long from them.
 	AgentMetrics bool
 	AgentTTL     time.Duration
+	// MaxSeriesPerMetric caps each metric's label combinations; 0 means
+	// DefaultMaxSeriesPerMetric.
+	MaxSeriesPerMetric int
 	// DailyQuota, when > 0, is exported for the quota alert.
 	DailyQuota float64
-	// StateFile, when set, persists windows and de-duplication keys so a
-	// restart neither leaves a gap nor counts a record twice.
+	// StateFile, when set, persists the ledger so a restart continues
+	// every counter, neither leaving a gap nor counting a record twice.
 	StateFile string
 	// Clock tells the time; default the system clock.
 	Clock  Clock
 	Logger log.Logger
 }
 
-// Dedupe memory: transfers repeat on a window boundary, and up to about an
-// hour later when clocks go back (the API selects by wall clock, so windows
-// after the change serve the repeated hour's first time round again). Cases
-// repeat as they move from open to close, which can take a day.
-const (
-	transferKeyRetention = 3 * time.Hour
-	caseKeyRetention     = 48 * time.Hour
-	maxDedupeKeys        = 2_000_000
-)
-
 // Poller polls the API in the background and publishes metrics.
 type Poller struct {
 	cfg       Config
 	client    *wolkvox.Client
-	agg       *Aggregate
-	dedupe    map[wolkvox.Report]*dedupe
+	plan      revisitPlan
+	ledger    *ledger
+	health    *health
 	collector *Collector
 	logger    log.Logger
+	lock      *os.File
 
-	mu     sync.Mutex // one poll at a time
-	status atomic.Pointer[Status]
+	mu      sync.Mutex // one poll at a time; guards everything below
+	purpose string     // of the call in flight, for api_requests_total
+	polls   int
 }
 
 // ReportStatus is what the landing page shows of one report.
@@ -89,17 +90,19 @@ func (s *Status) Ready() bool {
 // New validates cfg and returns a Poller. It loads the state file, if one
 // is configured; a corrupt one is moved aside and the poller starts fresh.
 func New(cfg Config) (*Poller, error) {
-	if cfg.Interval <= 0 {
+	switch {
+	case cfg.Interval <= 0:
 		return nil, errors.New("poll interval must be positive")
-	}
-	if cfg.Delay < 0 {
+	case cfg.Delay < 0:
 		return nil, fmt.Errorf("poll delay must not be negative, not %v", cfg.Delay)
-	}
-	if cfg.MaxCatchup < cfg.Interval {
+	case cfg.MaxCatchup < cfg.Interval:
 		return nil, fmt.Errorf("max catch-up (%v) must be at least one poll interval (%v)", cfg.MaxCatchup, cfg.Interval)
-	}
-	if cfg.AgentMetrics && cfg.AgentTTL <= 0 {
+	case cfg.Revisit < 0:
+		return nil, fmt.Errorf("chat revisit horizon must not be negative, not %v", cfg.Revisit)
+	case cfg.AgentMetrics && cfg.AgentTTL <= 0:
 		return nil, fmt.Errorf("agent TTL must be positive, not %v", cfg.AgentTTL)
+	case cfg.MaxSeriesPerMetric < 0:
+		return nil, fmt.Errorf("max series per metric must not be negative, not %d", cfg.MaxSeriesPerMetric)
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = SystemClock{}
@@ -107,20 +110,21 @@ func New(cfg Config) (*Poller, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = log.NewNopLogger()
 	}
+	plan := newRevisitPlan(cfg.Revisit, cfg.Interval)
 	p := &Poller{
 		cfg:       cfg,
-		agg:       NewAggregate(cfg.AgentMetrics, cfg.AgentTTL),
+		plan:      plan,
+		ledger:    newLedger(cfg, plan),
+		health:    newHealth(),
 		collector: NewCollector(),
 		logger:    cfg.Logger,
-		dedupe: map[wolkvox.Report]*dedupe{
-			wolkvox.ReportTransfers:    newDedupe(max(transferKeyRetention, 3*cfg.Interval), maxDedupeKeys),
-			wolkvox.ReportInteractions: newDedupe(max(caseKeyRetention, 3*cfg.Interval), maxDedupeKeys),
-		},
 	}
+	p.collector.health = p.health
 	observe := cfg.Client.ObserveRequest
 	cfg.Client.ObserveRequest = func(ri wolkvox.RequestInfo) {
-		// Called on the poller's goroutine, inside a poll.
-		p.agg.reports[ri.Report].requests[httpCode(ri.Status)]++
+		// Called on the poller's goroutine, inside a poll, as each call
+		// ends: a scrape sees every call made so far.
+		p.health.update(ri.Report, func(rh *reportHealth) { rh.requests[[2]string{httpCode(ri.Status), p.purpose}]++ })
 		if observe != nil {
 			observe(ri)
 		}
@@ -131,19 +135,85 @@ func New(cfg Config) (*Poller, error) {
 	}
 	p.client = client
 	if cfg.StateFile != "" {
-		if err := p.loadState(); err != nil {
+		if err := p.openState(); err != nil {
 			return nil, err
 		}
 	}
-	p.publish()
+	p.publish(cfg.Clock.Now())
 	return p, nil
+}
+
+// Close releases the state file's lock.
+func (p *Poller) Close() error {
+	if p.lock != nil {
+		return p.lock.Close()
+	}
+	return nil
+}
+
+// openState locks the state file, clears what crashed saves left, and
+// loads it.
+func (p *Poller) openState() error {
+	path := p.cfg.StateFile
+	if err := checkStatePath(path); err != nil {
+		return err
+	}
+	lock, err := lockState(path)
+	if err != nil {
+		return err
+	}
+	p.lock = lock
+	if n, err := removeStaleTemps(path); err != nil {
+		return err
+	} else if n > 0 {
+		level.Info(p.logger).Log("msg", "removed temporary state files left by an interrupted save", "count", n)
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		level.Info(p.logger).Log("msg", "no state file yet; starting fresh", "file", path)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading state file: %w", err)
+	}
+	defer f.Close()
+	now := p.cfg.Clock.Now()
+	savedAt, err := p.ledger.readState(f, now)
+	if err != nil {
+		p.ledger = newLedger(p.cfg, p.plan)
+		aside := path + ".corrupt"
+		if rerr := os.Rename(path, aside); rerr != nil {
+			return fmt.Errorf("state file %s is unusable (%v) and could not be moved aside: %w", path, err, rerr)
+		}
+		level.Error(p.logger).Log("msg", "state file is unusable; moved aside, starting fresh", "file", path, "moved_to", aside, "err", err)
+		return nil
+	}
+	// A mark ahead of now comes from a host whose clock was ahead, or a
+	// clock that stepped back. Waiting for the clock to pass it would stop
+	// polling for as long; the records behind it are unknown. Resume one
+	// interval back, as a fresh start does: the saved keys keep whatever
+	// was counted from being counted again.
+	end := p.end(now)
+	for report, mark := range p.ledger.marks {
+		if mark.After(end) {
+			fresh := end.Add(-p.cfg.Interval)
+			level.Warn(p.logger).Log("msg", "state file's window mark is in the future (a clock ahead, or stepped back); resuming one interval back", "report", report,
+				"mark", p.format(mark), "now", p.format(now), "resume_from", p.format(fresh))
+			p.ledger.marks[report] = fresh
+		}
+	}
+	if p.ledger.revisitCursor.After(end) {
+		p.ledger.revisitCursor = time.Time{}
+	}
+	level.Info(p.logger).Log("msg", "resuming from state file", "file", path, "saved_at", p.format(savedAt))
+	return nil
 }
 
 // Collector returns the prometheus.Collector that serves the poller's metrics.
 func (p *Poller) Collector() *Collector { return p.collector }
 
 // Status returns the latest status.
-func (p *Poller) Status() *Status { return p.status.Load() }
+func (p *Poller) Status() *Status { return p.health.status() }
 
 // Run polls now and then every interval until ctx is done. It can be
 // called again after it returns; the counts carry on.
@@ -161,107 +231,190 @@ func (p *Poller) Run(ctx context.Context) {
 	}
 }
 
-// PollOnce polls agent_13_1 and then chat_4, one after the other, and
-// publishes the result as one snapshot.
+// end is where a poll at now ends its new windows.
+func (p *Poller) end(now time.Time) time.Time { return now.Add(-p.cfg.Delay).Truncate(time.Second) }
+
+// format shows a time in the operation's zone, with its offset.
+func (p *Poller) format(t time.Time) string {
+	return t.In(p.cfg.Client.Location).Format("2006-01-02 15:04:05 -0700")
+}
+
+// PollOnce polls agent_13_1, then chat_4 and, when due, chat_4's revisit
+// slice, one call at a time; saves the ledger; then publishes it.
 func (p *Poller) PollOnce(ctx context.Context) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	now := p.cfg.Clock.Now()
 	for _, report := range wolkvox.Reports {
 		if ctx.Err() != nil {
-			break
+			return // shutting down: nothing new to save
 		}
-		p.pollReport(ctx, report)
+		p.pollReport(ctx, report, now)
 	}
-	now := p.cfg.Clock.Now()
+	if ctx.Err() == nil && p.plan.horizon > 0 && p.polls%p.plan.every == 0 {
+		p.revisit(ctx, now)
+	}
+	p.polls++
 	if p.cfg.AgentMetrics {
-		p.agg.forgetIdleAgents(now)
+		p.ledger.agg.forgetIdleAgents(now)
 	}
-	p.publish()
-	if p.cfg.StateFile != "" {
-		if err := p.saveState(); err != nil {
-			level.Error(p.logger).Log("msg", "could not save state; a restart may re-fetch or miss this poll's windows", "file", p.cfg.StateFile, "err", err)
-		}
-	}
+	p.ledger.prune(p.end(now))
+	p.save(now)
+	p.publish(now)
 }
 
-func (p *Poller) pollReport(ctx context.Context, report wolkvox.Report) {
-	rs, d := p.agg.reports[report], p.dedupe[report]
-	logger := log.With(p.logger, "report", report)
-	now := p.cfg.Clock.Now()
-	end := now.Add(-p.cfg.Delay).Truncate(time.Second)
-	if rs.mark.IsZero() {
-		rs.mark = end.Add(-p.cfg.Interval) // the first poll covers one interval
-	}
-	if end.Before(rs.mark) {
-		// The clock went backwards: wait until it passes the mark again
-		// rather than fetch, and count, a window twice.
-		level.Warn(logger).Log("msg", "clock is behind the last window's end; skipping this poll", "now", now, "window_end", rs.mark)
+// save writes the ledger before it is published, so that a crash never
+// leaves a scraped value the next start does not continue from. A failed
+// save is counted and logged; the metrics are still published, because a
+// dashboard that stops moving would mislead more than the double count a
+// crash before the next good save could cause.
+func (p *Poller) save(now time.Time) {
+	if p.cfg.StateFile == "" {
 		return
 	}
-	start := rs.mark
+	err := writeFileAtomic(p.cfg.StateFile, func(w io.Writer) error { return p.ledger.writeState(w, now) })
+	p.health.mu.Lock()
+	defer p.health.mu.Unlock()
+	if err != nil {
+		p.health.stateSaveFailures++
+		level.Error(p.logger).Log("msg", "could not save state; a restart would re-read this poll's windows and may count them twice", "file", p.cfg.StateFile, "err", err)
+		return
+	}
+	p.health.stateLastSave = time.Now()
+}
+
+func (p *Poller) pollReport(ctx context.Context, report wolkvox.Report, now time.Time) {
+	l := p.ledger
+	logger := log.With(p.logger, "report", report)
+	end := p.end(now)
+	mark := l.marks[report]
+	if mark.IsZero() {
+		mark = end.Add(-p.cfg.Interval) // the first poll covers one interval
+		l.marks[report] = mark
+	}
+	if end.Before(mark) {
+		// The clock went backwards: wait until it passes the mark again
+		// rather than fetch, and count, a window twice. Nothing failed.
+		level.Warn(logger).Log("msg", "clock is behind the last window's end; nothing to fetch until it passes it", "now", p.format(now), "window_end", p.format(mark))
+		p.health.update(report, func(rh *reportHealth) {
+			if !rh.polled {
+				rh.polled, rh.up = true, true
+			}
+		})
+		return
+	}
+	start := mark
 	if end.Sub(start) > p.cfg.MaxCatchup {
 		newStart := end.Add(-p.cfg.MaxCatchup)
 		skipped := newStart.Sub(start)
-		rs.skippedSeconds += skipped.Seconds()
-		level.Warn(logger).Log("msg", "outage longer than --poll.max-catchup; these records will never be counted", "skipped_from", start, "skipped_to", newStart, "skipped", skipped)
-		start, rs.mark = newStart, newStart
+		l.agg.skipped.add(skipped.Seconds(), string(report))
+		level.Warn(logger).Log("msg", "outage longer than --poll.max-catchup; these records will never be counted", "skipped_from", p.format(start), "skipped_to", p.format(newStart), "skipped", skipped)
+		start, l.marks[report] = newStart, newStart
 	}
 	window := wolkvox.Window{Start: start, End: end}
-	tally := newWindowTally()
-	inWindow := map[uint64]bool{}
 	began := time.Now()
+	p.purpose = purposeNew
 	var stats wolkvox.FetchStats
 	var err error
 	switch report {
 	case wolkvox.ReportTransfers:
+		inWindow := map[uint64]string{}
 		stats, err = p.client.FetchTransfers(ctx, window, func(piece wolkvox.Window, recs []wolkvox.Transfer) error {
-			p.agg.applyTransfers(d, recs, piece.End, tally, inWindow)
-			rs.mark = piece.End
+			l.agg.applyTransfers(l.transfers, recs, end, inWindow)
+			l.marks[report] = piece.End
 			return nil
 		})
+		if err == nil {
+			clear(l.agg.windowTransfers)
+			for _, tc := range inWindow {
+				l.agg.windowTransfers[tc]++
+			}
+		}
 	case wolkvox.ReportInteractions:
 		stats, err = p.client.FetchInteractions(ctx, window, func(piece wolkvox.Window, recs []wolkvox.Interaction) error {
-			p.agg.applyInteractions(d, recs, piece.End, tally, inWindow)
-			rs.mark = piece.End
+			p.applyInteractions(piece, recs, end)
+			l.marks[report] = piece.End
 			return nil
 		})
 	}
-	rs.polled = true
-	rs.pollDuration = time.Since(began)
-	if err != nil {
-		reason := wolkvox.ReasonOf(err)
-		if reason == wolkvox.ReasonCanceled {
-			return // shutting down; not the API's failure
-		}
-		if reason == "" {
-			reason = wolkvox.ReasonAPIError
-		}
-		rs.up = false
-		rs.failures[reason]++
-		rs.lastError = err.Error()
-		level.Error(logger).Log("msg", "poll failed; the next poll resumes from the last counted window", "window", window, "resume_from", rs.mark, "calls", stats.Calls, "err", err)
+	took := time.Since(began)
+	if p.failed(report, err, took) {
+		level.Error(logger).Log("msg", "poll failed; the next poll resumes from the last counted window", "window", p.formatWindow(window), "resume_from", p.format(l.marks[report]), "calls", stats.Calls, "err", err)
 		return
 	}
-	rs.up = true
-	rs.lastSuccess = now
-	rs.lastError = ""
-	rs.window = window
-	rs.windowTransfers, rs.windowChats, rs.windowSurvey = tally.transfers, tally.chats, tally.survey
-	d.prune(end)
-	level.Debug(logger).Log("msg", "poll succeeded", "window", window, "records", len(inWindow), "calls", stats.Calls, "splits", stats.Splits, "duration", rs.pollDuration)
+	p.health.update(report, func(rh *reportHealth) {
+		rh.polled, rh.up, rh.lastSuccess, rh.lastError, rh.window = true, true, now, "", window
+	})
+	level.Debug(logger).Log("msg", "poll succeeded", "window", p.formatWindow(window), "calls", stats.Calls, "splits", stats.Splits, "duration", took)
 }
 
-// publish renders the aggregate and swaps the snapshot and status in.
-func (p *Poller) publish() {
-	p.collector.publish(p.agg.render(p.cfg.Interval, p.cfg.DailyQuota))
-	st := &Status{}
-	for _, report := range wolkvox.Reports {
-		rs := p.agg.reports[report]
-		st.Reports = append(st.Reports, ReportStatus{
-			Report: report, Polled: rs.polled, Up: rs.up, LastSuccess: rs.lastSuccess, Window: rs.window, LastError: rs.lastError,
-		})
+// failed records a failed fetch in the health metrics at once, and
+// reports whether it failed. A fetch canceled by shutdown is no failure.
+func (p *Poller) failed(report wolkvox.Report, err error, took time.Duration) bool {
+	if err == nil {
+		p.health.update(report, func(rh *reportHealth) { rh.pollDuration = took })
+		return false
 	}
-	p.status.Store(st)
+	reason := wolkvox.ReasonOf(err)
+	if reason == wolkvox.ReasonCanceled {
+		return true
+	}
+	if reason == "" {
+		reason = wolkvox.ReasonAPIError
+	}
+	p.health.update(report, func(rh *reportHealth) {
+		rh.polled, rh.up, rh.pollDuration, rh.lastError = true, false, took, err.Error()
+		rh.failures[reason]++
+	})
+	return true
+}
+
+// applyInteractions counts a chat_4 piece and weighs it as evidence of
+// the API's filter date, logging the verdict when it changes.
+func (p *Poller) applyInteractions(piece wolkvox.Window, recs []wolkvox.Interaction, seenAt time.Time) {
+	l := p.ledger
+	l.agg.applyInteractions(l.cases, recs, seenAt)
+	l.filter.observe(recs, piece.Start, piece.End, p.cfg.Client.Location)
+	if v := l.filter.verdict(); v != l.filterLogged {
+		l.filterLogged = v
+		level.Info(p.logger).Log("msg", "chat_4 filters on "+v+", judging by its responses; please report what your operation shows (README: How chat numbers are counted)", "report", wolkvox.ReportInteractions, "filter", v)
+	}
+	if l.filter.contradictory() && l.filterLogged != "contradictory" {
+		l.filterLogged = "contradictory"
+		level.Warn(p.logger).Log("msg", "chat_4's dates match no filter date for the windows asked; is --wolkvox.timezone the operation's zone?", "report", wolkvox.ReportInteractions)
+	}
+}
+
+// revisit reads chat_4's next slice of the trailing horizon.
+func (p *Poller) revisit(ctx context.Context, now time.Time) {
+	l := p.ledger
+	mark := l.marks[wolkvox.ReportInteractions]
+	start, end, ok := p.plan.next(l.revisitCursor, mark)
+	if !ok || end.Before(start) {
+		return
+	}
+	window := wolkvox.Window{Start: start, End: end}
+	p.purpose = purposeRevisit
+	began := time.Now()
+	seenAt := p.end(now)
+	stats, err := p.client.FetchInteractions(ctx, window, func(piece wolkvox.Window, recs []wolkvox.Interaction) error {
+		p.applyInteractions(piece, recs, seenAt)
+		l.revisitCursor = p.plan.advance(piece.End, mark)
+		return nil
+	})
+	if err != nil && p.failed(wolkvox.ReportInteractions, err, time.Since(began)) {
+		level.Error(p.logger).Log("msg", "revisit failed; the next one resumes from the last counted slice", "report", wolkvox.ReportInteractions,
+			"window", p.formatWindow(window), "calls", stats.Calls, "err", err)
+	}
+}
+
+func (p *Poller) formatWindow(w wolkvox.Window) string {
+	return p.format(w.Start) + " .. " + p.format(w.End)
+}
+
+// publish renders the ledger and swaps the snapshot in.
+func (p *Poller) publish(now time.Time) {
+	p.collector.publish(p.ledger.render(now, renderSettings{interval: p.cfg.Interval, revisit: p.cfg.Revisit, dailyQuota: p.cfg.DailyQuota}))
 }
 
 // Endpoint returns the API URL the poller calls. It holds no secret.

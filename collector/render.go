@@ -9,155 +9,154 @@ import (
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
 )
 
-// render turns the aggregate into constant metrics. It runs once per poll,
-// not per scrape, so a scrape only replays the slice. Known label values
-// (the documented type_calls, channels and statuses, every failure reason)
-// are rendered at 0 before they first occur, so that rate() sees the
-// first increase.
-func (a *Aggregate) render(interval time.Duration, dailyQuota float64) []prometheus.Metric {
+// renderSettings are the configured values the snapshot exports.
+type renderSettings struct {
+	interval, revisit time.Duration
+	dailyQuota        float64
+}
+
+// render turns the ledger into constant metrics. It runs once per poll,
+// after the state is saved, not per scrape, so a scrape only replays the
+// slice. Known label values (the documented type_calls and channels) are
+// rendered at 0 before they first occur, so that rate() sees the first
+// increase.
+func (l *ledger) render(now time.Time, set renderSettings) []prometheus.Metric {
+	a := l.agg
 	var out []prometheus.Metric
-	counter := func(d *prometheus.Desc, v float64, labels ...string) {
-		out = append(out, prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...))
+	counters := func(d *prometheus.Desc, f *counterFamily) {
+		for k, v := range f.values {
+			out = append(out, prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, splitLabels(k)...))
+		}
 	}
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		out = append(out, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...))
 	}
-	hist := func(d *prometheus.Desc, h *histogram, labels ...string) {
-		out = append(out, prometheus.MustNewConstHistogram(d, h.count, h.sum, h.cumulative(), labels...))
+	histograms := func(d *prometheus.Desc, f *histogramFamily) {
+		for k, h := range f.values {
+			if f.bounds == nil {
+				out = append(out, prometheus.MustNewConstSummary(d, h.count, h.sum, nil, splitLabels(k)...))
+				continue
+			}
+			out = append(out, prometheus.MustNewConstHistogram(d, h.count, h.sum, h.cumulative(), splitLabels(k)...))
+		}
 	}
 
-	// Transfers.
-	transfers := withZeros(a.transfers, func(k transferKey) string { return k.skill }, noneLabel,
-		wolkvox.TypeCalls, func(skill, tc string) transferKey { return transferKey{tc, skill} })
-	for k, v := range transfers {
-		counter(descs.transfers, v, k.typeCall, k.skill)
+	// Transfers: every documented type_call at 0 for every skill seen.
+	skills := map[string]bool{noneLabel: true}
+	for k := range a.transfers.values {
+		skills[splitLabels(k)[1]] = true
 	}
-	for tc, h := range a.transferDuration {
-		hist(descs.transferDuration, h, tc)
+	for skill := range skills {
+		for _, tc := range wolkvox.TypeCalls {
+			if _, ok := a.transfers.values[joinLabels([]string{tc, skill})]; !ok {
+				out = append(out, prometheus.MustNewConstMetric(descs.transfers, prometheus.CounterValue, 0, tc, skill))
+			}
+		}
 	}
-	for k, v := range a.agentTransfers {
-		counter(descs.agentTransfers, v, k.agentID, k.role, k.typeCall)
-	}
+	counters(descs.transfers, a.transfers)
+	histograms(descs.transferDuration, a.transferDuration)
+	counters(descs.agentTransfers, a.agentTransfers)
 	for id, seen := range a.agents {
-		if seen.name != "" {
+		if seen.name != "" && id != otherLabel {
 			gauge(descs.agentInfo, 1, id, seen.name)
 		}
 	}
 
 	// Interactions.
-	chatZero := func(skill, channel string) chatKey { return chatKey{channel, skill} }
-	chatSkill := func(k chatKey) string { return k.skill }
-	for k, v := range withZeros(a.chats, chatSkill, noneLabel, wolkvox.Channels, chatZero) {
-		counter(descs.chats, v, k.channel, k.skill)
-	}
-	for k, v := range withZeros(a.chatsClosed, chatSkill, noneLabel, wolkvox.Channels, chatZero) {
-		counter(descs.chatsClosed, v, k.channel, k.skill)
-	}
-	for k, v := range a.agentChats {
-		counter(descs.agentChats, v, k.agent, k.channel)
-	}
-	for name, s := range a.agentSurvey {
-		out = append(out, prometheus.MustNewConstSummary(descs.agentSurvey, uint64(s[1]), s[0], nil, name))
-	}
-	for ch, h := range a.survey {
-		hist(descs.survey, h, ch)
-	}
-	for ch, h := range a.resolution {
-		hist(descs.resolution, h, ch)
-	}
-	for k, v := range a.typifications {
-		counter(descs.typifications, v, k.code, k.channel)
-	}
+	counters(descs.chats, a.chats)
+	counters(descs.chatsClosed, a.chatsClosed)
+	counters(descs.chatsArchived, a.chatsArchived)
+	counters(descs.agentChats, a.agentChats)
+	histograms(descs.agentSurvey, a.agentSurvey)
+	histograms(descs.survey, a.survey)
+	histograms(descs.resolution, a.resolution)
+	counters(descs.typifications, a.typifications)
 	for code, description := range a.typificationInfo {
 		gauge(descs.typificationInfo, 1, code, description)
 	}
+	open, oldest := l.backlog(now, set.revisit)
+	for k, v := range open {
+		gauge(descs.openChats, v, k.channel, k.skill)
+	}
+	for ch, age := range oldest {
+		gauge(descs.oldestOpen, age, ch)
+	}
+	verdict := l.filter.verdict()
+	for _, f := range filterLabels {
+		gauge(descs.filterInfo, boolValue(f == verdict), f)
+	}
 
-	// The latest windows.
-	tr := a.reports[wolkvox.ReportTransfers]
-	windowTransfers := map[string]float64{}
+	// The latest agent_13_1 window.
 	for _, tc := range wolkvox.TypeCalls {
-		windowTransfers[tc] = 0
+		gauge(descs.windowTransfers, a.windowTransfers[tc], tc)
 	}
-	for tc, v := range tr.windowTransfers {
-		windowTransfers[tc] = v
-	}
-	for tc, v := range windowTransfers {
-		gauge(descs.windowTransfers, v, tc)
-	}
-	ch := a.reports[wolkvox.ReportInteractions]
-	windowChats := map[windowChatKey]float64{}
-	for _, c := range wolkvox.Channels {
-		for _, s := range wolkvox.Statuses {
-			windowChats[windowChatKey{c, s}] = 0
-		}
-	}
-	for k, v := range ch.windowChats {
-		windowChats[k] = v
-	}
-	for k, v := range windowChats {
-		gauge(descs.windowChats, v, k.channel, k.status)
-	}
-	for c, s := range ch.windowSurvey {
-		if s[1] > 0 {
-			gauge(descs.windowSurveyAverage, s[0]/s[1], c)
+	for tc, v := range a.windowTransfers {
+		if !a.typeCalls.known[tc] {
+			gauge(descs.windowTransfers, v, tc)
 		}
 	}
 
-	// The exporter's own health, per report.
-	for _, report := range wolkvox.Reports {
-		rs, r := a.reports[report], string(report)
-		if !rs.window.End.IsZero() {
-			gauge(descs.windowStart, unix(rs.window.Start), r)
-			gauge(descs.windowEnd, unix(rs.window.End), r)
-		}
-		if rs.polled {
-			gauge(descs.up, boolValue(rs.up), r)
-			gauge(descs.pollDuration, rs.pollDuration.Seconds(), r)
-		}
-		if !rs.lastSuccess.IsZero() {
-			gauge(descs.lastSuccess, unix(rs.lastSuccess), r)
-		}
-		for _, reason := range wolkvox.Reasons {
-			counter(descs.pollFailures, rs.failures[reason], r, string(reason))
-		}
-		counter(descs.records, rs.records, r)
-		counter(descs.duplicates, rs.duplicates, r)
-		for _, f := range wolkvox.AllFields() {
-			counter(descs.invalid, rs.invalid[f.String()], r, f.String())
-		}
-		requests := map[string]float64{"200": 0}
-		for code, v := range rs.requests {
-			requests[code] = v
-		}
-		for code, v := range requests {
-			counter(descs.requests, v, r, code)
-		}
-		counter(descs.skipped, rs.skippedSeconds, r)
+	// What the ledger counted of each report.
+	counters(descs.records, a.records)
+	counters(descs.duplicates, a.duplicates)
+	counters(descs.invalid, a.invalid)
+	counters(descs.skipped, a.skipped)
+	for name, f := range a.families() {
+		out = append(out, prometheus.MustNewConstMetric(descs.seriesOverflow, prometheus.CounterValue, f.overflow, name))
 	}
-	gauge(descs.pollInterval, interval.Seconds())
-	if dailyQuota > 0 {
-		gauge(descs.dailyQuota, dailyQuota)
+
+	gauge(descs.pollInterval, set.interval.Seconds())
+	gauge(descs.revisitHorizon, set.revisit.Seconds())
+	if set.dailyQuota > 0 {
+		gauge(descs.dailyQuota, set.dailyQuota)
 	}
 	return out
 }
 
-// withZeros returns m plus a zero entry for every known value of one label
-// combined with every value the other label has taken (and fallback).
-func withZeros[K comparable](m map[K]float64, other func(K) string, fallback string, known []string, key func(other, known string) K) map[K]float64 {
-	others := map[string]bool{fallback: true}
-	for k := range m {
-		others[other(k)] = true
+type chatKey struct{ channel, skill string }
+
+// backlog counts the cases seen open and not since seen closed or
+// archived, created within the horizon, and the age of the oldest by
+// channel. Without a horizon (revisiting off) a day is used, so that cases
+// whose close is never read leave the gauge.
+func (l *ledger) backlog(now time.Time, horizon time.Duration) (map[chatKey]float64, map[string]float64) {
+	if horizon <= 0 {
+		horizon = 24 * time.Hour
 	}
-	out := make(map[K]float64, len(m)+len(others)*len(known))
-	for o := range others {
-		for _, kv := range known {
-			out[key(o, kv)] = 0
+	since := now.Add(-horizon).Unix()
+	open := map[chatKey]float64{}
+	oldest := map[string]float64{}
+	for _, ch := range wolkvox.Channels {
+		open[chatKey{ch, noneLabel}] = 0
+		oldest[ch] = 0
+	}
+	for _, e := range l.cases.seen {
+		if !e.open() || e.created == 0 || e.created < since {
+			continue
+		}
+		open[chatKey{e.channel, e.skill}]++
+		if age := float64(now.Unix() - e.created); age > oldest[e.channel] {
+			oldest[e.channel] = age
 		}
 	}
-	for k, v := range m {
-		out[k] = v
+	return open, oldest
+}
+
+// families names every capped family, for the overflow metric.
+func (a *Aggregate) families() map[string]*seriesCap {
+	return map[string]*seriesCap{
+		"wolkvox_transfers_total":                  &a.transfers.seriesCap,
+		"wolkvox_agent_transfers_total":            &a.agentTransfers.seriesCap,
+		"wolkvox_chat_interactions_total":          &a.chats.seriesCap,
+		"wolkvox_chat_interactions_closed_total":   &a.chatsClosed.seriesCap,
+		"wolkvox_chat_interactions_archived_total": &a.chatsArchived.seriesCap,
+		"wolkvox_agent_chat_interactions_total":    &a.agentChats.seriesCap,
+		"wolkvox_chat_typifications_total":         &a.typifications.seriesCap,
+		"wolkvox_transfer_duration_seconds":        &a.transferDuration.seriesCap,
+		"wolkvox_chat_survey_score":                &a.survey.seriesCap,
+		"wolkvox_chat_resolution_duration_seconds": &a.resolution.seriesCap,
+		"wolkvox_agent_chat_survey_score":          &a.agentSurvey.seriesCap,
 	}
-	return out
 }
 
 func unix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }

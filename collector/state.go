@@ -1,45 +1,406 @@
 package collector
 
 import (
+	"bufio"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
+	"hash"
+	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
-
-	"github.com/go-kit/log/level"
 
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
 )
 
-// The state file lets a restart resume where the last poll ended, without
-// a gap and without counting a record twice. It holds, per report, the
-// window high-water mark and the salted de-duplication keys, never a
-// record's content. Counters are not kept: they restart from 0, as any
-// Prometheus counter does after a restart.
-const stateKind = "wolkvox_exporter state"
+// The state file lets a restart continue exactly where the last saved
+// poll ended: the window marks, the de-duplication keys and case flags,
+// and every data counter and histogram, all in one atomic write that is
+// made before any of it is published. It holds salted hashes, label
+// values and counts, never a record's content.
+//
+// Format, version 2, streamed so that no copy of the keys is built in
+// memory:
+//
+//	magic "wolkvox_exporter state 2\n"
+//	uvarint length, JSON header (marks, salts, counters, histograms...)
+//	uvarint count, then per transfer key: u64 hash, i64 last seen, u8 flags
+//	uvarint count, then the strings of the case label table (uvarint length, bytes)
+//	uvarint count, then per case: u64 hash, i64 last seen, i64 created, u8 flags, uvarint channel, uvarint skill
+//	u32 CRC-32 (IEEE) of everything before it
+//
+// Version 1 files (JSON with marks and keys, no counters) still load.
+const stateMagic = "wolkvox_exporter state 2\n"
 
-const stateVersion = 1
+// maxStateHeader bounds the JSON header a load will read.
+const maxStateHeader = 256 << 20
 
-type stateFile struct {
-	Kind    string                 `json:"kind"`
-	Version int                    `json:"version"`
-	SavedAt time.Time              `json:"saved_at"`
-	Reports map[string]savedReport `json:"reports"`
+type stateHeader struct {
+	SavedAt          time.Time                   `json:"saved_at"`
+	Marks            map[string]time.Time        `json:"marks"`
+	RevisitCursor    time.Time                   `json:"revisit_cursor"`
+	Filter           filterDiagnosis             `json:"filter"`
+	TransferSalt     []byte                      `json:"transfer_salt"`
+	CaseSalt         []byte                      `json:"case_salt"`
+	Counters         map[string][]savedSeries    `json:"counters"`
+	Histograms       map[string][]savedHistogram `json:"histograms"`
+	Overflow         map[string]float64          `json:"overflow"`
+	Agents           map[string]savedAgent       `json:"agents"`
+	AgentChatSeen    map[string]time.Time        `json:"agent_chat_seen"`
+	TypificationInfo map[string]string           `json:"typification_info"`
+	WindowTransfers  map[string]float64          `json:"window_transfers"`
+	LabelValues      map[string][]string         `json:"label_values"`
 }
 
-type savedReport struct {
-	Mark time.Time `json:"mark"`
-	Salt string    `json:"salt"` // base64
-	// Keys packs each key as 8 bytes of hash, 8 of Unix time, 1 of flags.
-	Keys string `json:"keys"` // base64
+type savedSeries struct {
+	Labels []string `json:"l"`
+	Value  float64  `json:"v"`
 }
 
-const packedKeySize = 17
+type savedHistogram struct {
+	Labels []string `json:"l"`
+	Count  uint64   `json:"n"`
+	Sum    float64  `json:"s"`
+	Counts []uint64 `json:"b"`
+}
+
+type savedAgent struct {
+	Name     string    `json:"name"`
+	LastSeen time.Time `json:"last_seen"`
+}
+
+// counterFamilies and histogramFamilies name the families a state file holds.
+func (a *Aggregate) counterFamilies() map[string]*counterFamily {
+	return map[string]*counterFamily{
+		"transfers": a.transfers, "agent_transfers": a.agentTransfers, "chats": a.chats,
+		"chats_closed": a.chatsClosed, "chats_archived": a.chatsArchived, "agent_chats": a.agentChats,
+		"typifications": a.typifications, "records": a.records, "duplicates": a.duplicates,
+		"invalid": a.invalid, "skipped": a.skipped,
+	}
+}
+
+func (a *Aggregate) histogramFamilies() map[string]*histogramFamily {
+	return map[string]*histogramFamily{
+		"transfer_duration": a.transferDuration, "survey": a.survey, "resolution": a.resolution, "agent_survey": a.agentSurvey,
+	}
+}
+
+func (a *Aggregate) labelLimits() map[string]*labelLimit {
+	return map[string]*labelLimit{
+		"type_call": a.typeCalls, "skill_id": a.skills, "channel": a.channels, "cod_act": a.codes,
+		"agent_id": a.agentIDs, "agent_name": a.agentNames,
+	}
+}
+
+func (l *ledger) header(now time.Time) *stateHeader {
+	a := l.agg
+	h := &stateHeader{
+		SavedAt: now.UTC(), Marks: map[string]time.Time{}, RevisitCursor: l.revisitCursor, Filter: l.filter,
+		TransferSalt: l.transfers.salt[:], CaseSalt: l.cases.salt[:],
+		Counters: map[string][]savedSeries{}, Histograms: map[string][]savedHistogram{}, Overflow: map[string]float64{},
+		Agents: map[string]savedAgent{}, AgentChatSeen: a.agentChatSeen, TypificationInfo: a.typificationInfo,
+		WindowTransfers: a.windowTransfers, LabelValues: map[string][]string{},
+	}
+	for r, m := range l.marks {
+		h.Marks[string(r)] = m
+	}
+	for name, f := range a.counterFamilies() {
+		for k, v := range f.values {
+			h.Counters[name] = append(h.Counters[name], savedSeries{Labels: splitLabels(k), Value: v})
+		}
+		h.Overflow[name] = f.overflow
+	}
+	for name, f := range a.histogramFamilies() {
+		for k, hist := range f.values {
+			h.Histograms[name] = append(h.Histograms[name], savedHistogram{Labels: splitLabels(k), Count: hist.count, Sum: hist.sum, Counts: hist.counts})
+		}
+		h.Overflow["h:"+name] = f.overflow
+	}
+	for id, s := range a.agents {
+		h.Agents[id] = savedAgent{Name: s.name, LastSeen: s.lastSeen}
+	}
+	for name, ll := range a.labelLimits() {
+		for v := range ll.extra {
+			h.LabelValues[name] = append(h.LabelValues[name], v)
+		}
+	}
+	return h
+}
+
+// writeState streams the ledger to w.
+func (l *ledger) writeState(w io.Writer, now time.Time) error {
+	crc := crc32.NewIEEE()
+	bw := bufio.NewWriterSize(io.MultiWriter(w, crc), 64<<10)
+	head, err := json.Marshal(l.header(now))
+	if err != nil {
+		return fmt.Errorf("encoding the state header: %w", err)
+	}
+	var scratch [binary.MaxVarintLen64]byte
+	uvarint := func(v uint64) { bw.Write(binary.AppendUvarint(scratch[:0], v)) }
+	u64 := func(v uint64) { bw.Write(binary.LittleEndian.AppendUint64(scratch[:0], v)) }
+	bw.WriteString(stateMagic)
+	uvarint(uint64(len(head)))
+	bw.Write(head)
+	uvarint(uint64(len(l.transfers.seen)))
+	for k, e := range l.transfers.seen {
+		u64(k)
+		u64(uint64(e.at))
+		bw.WriteByte(e.flags)
+	}
+	labels, index := []string{}, map[string]uint64{}
+	for _, e := range l.cases.seen {
+		for _, s := range []string{e.channel, e.skill} {
+			if _, ok := index[s]; !ok {
+				index[s] = uint64(len(labels))
+				labels = append(labels, s)
+			}
+		}
+	}
+	uvarint(uint64(len(labels)))
+	for _, s := range labels {
+		uvarint(uint64(len(s)))
+		bw.WriteString(s)
+	}
+	uvarint(uint64(len(l.cases.seen)))
+	for k, e := range l.cases.seen {
+		u64(k)
+		u64(uint64(e.at))
+		u64(uint64(e.created))
+		bw.WriteByte(e.flags)
+		uvarint(index[e.channel])
+		uvarint(index[e.skill])
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	_, err = w.Write(binary.LittleEndian.AppendUint32(nil, crc.Sum32()))
+	return err
+}
+
+// errNotState marks a file that is not a state file this version reads.
+var errNotState = errors.New("not a wolkvox_exporter state file")
+
+// readState loads a state file into l, which must be new. Nothing of a
+// file that fails to load is kept: the caller starts from a fresh ledger.
+func (l *ledger) readState(r io.Reader, now time.Time) (time.Time, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	first, err := br.Peek(1)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%w: empty", errNotState)
+	}
+	if first[0] == '{' {
+		return l.readStateV1(br)
+	}
+	crc := crc32.NewIEEE()
+	tr := &crcReader{r: br, crc: crc}
+	magic := make([]byte, len(stateMagic))
+	if _, err := io.ReadFull(tr, magic); err != nil || string(magic) != stateMagic {
+		return time.Time{}, fmt.Errorf("%w: unknown kind or version", errNotState)
+	}
+	short := func(err error) error { return fmt.Errorf("%w: cut short or corrupt: %v", errNotState, err) }
+	n, err := binary.ReadUvarint(tr)
+	if err != nil || n > maxStateHeader {
+		return time.Time{}, short(err)
+	}
+	head := make([]byte, n)
+	if _, err := io.ReadFull(tr, head); err != nil {
+		return time.Time{}, short(err)
+	}
+	var h stateHeader
+	if err := json.Unmarshal(head, &h); err != nil {
+		return time.Time{}, fmt.Errorf("%w: header: %v", errNotState, err)
+	}
+	if len(h.TransferSalt) != 16 || len(h.CaseSalt) != 16 {
+		return time.Time{}, fmt.Errorf("%w: bad salt", errNotState)
+	}
+	var buf [8]byte
+	u64 := func() (uint64, error) {
+		_, err := io.ReadFull(tr, buf[:8])
+		return binary.LittleEndian.Uint64(buf[:8]), err
+	}
+	// Entries dated after now come from a clock that was ahead: they are
+	// taken as seen now, so they age out like the rest.
+	clamp := func(at uint64) int64 { return min(int64(at), now.Unix()) }
+	count, err := binary.ReadUvarint(tr)
+	if err != nil || count > maxDedupeKeys*2 {
+		return time.Time{}, short(err)
+	}
+	for range count {
+		k, err1 := u64()
+		at, err2 := u64()
+		flags, err3 := tr.ReadByte()
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return time.Time{}, short(err)
+		}
+		l.transfers.seen[k] = seenEntry{at: clamp(at), flags: flags}
+	}
+	nLabels, err := binary.ReadUvarint(tr)
+	if err != nil || nLabels > 1<<20 {
+		return time.Time{}, short(err)
+	}
+	labels := make([]string, nLabels)
+	for i := range labels {
+		n, err := binary.ReadUvarint(tr)
+		if err != nil || n > 1<<16 {
+			return time.Time{}, short(err)
+		}
+		b := make([]byte, n)
+		if _, err := io.ReadFull(tr, b); err != nil {
+			return time.Time{}, short(err)
+		}
+		labels[i] = string(b)
+	}
+	label := func() (string, error) {
+		i, err := binary.ReadUvarint(tr)
+		if err != nil || i >= uint64(len(labels)) {
+			return "", fmt.Errorf("label index: %v", err)
+		}
+		return labels[i], nil
+	}
+	if count, err = binary.ReadUvarint(tr); err != nil || count > maxDedupeKeys*2 {
+		return time.Time{}, short(err)
+	}
+	for range count {
+		k, err1 := u64()
+		at, err2 := u64()
+		created, err3 := u64()
+		flags, err4 := tr.ReadByte()
+		channel, err5 := label()
+		skill, err6 := label()
+		if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil {
+			return time.Time{}, short(err)
+		}
+		l.cases.seen[k] = caseEntry{at: clamp(at), created: int64(created), flags: flags, channel: channel, skill: skill}
+	}
+	sum := crc.Sum32()
+	var trailer [4]byte
+	if _, err := io.ReadFull(tr, trailer[:]); err != nil {
+		return time.Time{}, short(err)
+	}
+	if binary.LittleEndian.Uint32(trailer[:]) != sum {
+		return time.Time{}, fmt.Errorf("%w: checksum mismatch", errNotState)
+	}
+	if _, err := tr.ReadByte(); err != io.EOF {
+		return time.Time{}, fmt.Errorf("%w: data after the checksum", errNotState)
+	}
+	if err := l.restore(&h); err != nil {
+		return time.Time{}, fmt.Errorf("%w: %v", errNotState, err)
+	}
+	return h.SavedAt, nil
+}
+
+// restore applies a header's counters and marks.
+func (l *ledger) restore(h *stateHeader) error {
+	a := l.agg
+	copy(l.transfers.salt[:], h.TransferSalt)
+	copy(l.cases.salt[:], h.CaseSalt)
+	for r, m := range h.Marks {
+		if !slices.Contains(wolkvox.Reports, wolkvox.Report(r)) {
+			return fmt.Errorf("unknown report %q", r)
+		}
+		l.marks[wolkvox.Report(r)] = m
+	}
+	l.revisitCursor, l.filter = h.RevisitCursor, h.Filter
+	for name, ll := range a.labelLimits() {
+		for _, v := range h.LabelValues[name] {
+			ll.value(v)
+		}
+	}
+	counters, histograms := a.counterFamilies(), a.histogramFamilies()
+	for name, series := range h.Counters {
+		f := counters[name]
+		if f == nil {
+			return fmt.Errorf("unknown counter %q", name)
+		}
+		for _, s := range series {
+			if s.Value < 0 {
+				return fmt.Errorf("counter %q is negative", name)
+			}
+			f.values[joinLabels(s.Labels)] = s.Value
+		}
+		f.overflow = h.Overflow[name]
+	}
+	for name, series := range h.Histograms {
+		f := histograms[name]
+		if f == nil {
+			return fmt.Errorf("unknown histogram %q", name)
+		}
+		for _, s := range series {
+			if len(s.Counts) != len(f.bounds) {
+				return fmt.Errorf("histogram %q has %d buckets, want %d", name, len(s.Counts), len(f.bounds))
+			}
+			hist := newHistogram(f.bounds)
+			hist.count, hist.sum = s.Count, s.Sum
+			copy(hist.counts, s.Counts)
+			f.values[joinLabels(s.Labels)] = hist
+		}
+		f.overflow = h.Overflow["h:"+name]
+	}
+	for id, s := range h.Agents {
+		a.agents[id] = agentSeen{name: s.Name, lastSeen: s.LastSeen}
+	}
+	for k, v := range h.AgentChatSeen {
+		a.agentChatSeen[k] = v
+	}
+	for k, v := range h.TypificationInfo {
+		a.typificationInfo[k] = v
+	}
+	for k, v := range h.WindowTransfers {
+		a.windowTransfers[k] = v
+	}
+	return nil
+}
+
+// readStateV1 loads a version 1 file: marks and keys, no counters, which
+// start from 0 as they did when it was written.
+func (l *ledger) readStateV1(r io.Reader) (time.Time, error) {
+	var st struct {
+		Kind    string    `json:"kind"`
+		Version int       `json:"version"`
+		SavedAt time.Time `json:"saved_at"`
+		Reports map[string]struct {
+			Mark time.Time `json:"mark"`
+			Salt string    `json:"salt"`
+			Keys string    `json:"keys"`
+		} `json:"reports"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r, maxStateHeader)).Decode(&st); err != nil {
+		return time.Time{}, fmt.Errorf("%w: %v", errNotState, err)
+	}
+	if st.Kind != "wolkvox_exporter state" || st.Version != 1 {
+		return time.Time{}, fmt.Errorf("%w: kind %q, version %d", errNotState, st.Kind, st.Version)
+	}
+	const packed = 17 // 8 bytes of hash, 8 of Unix time, 1 of flags
+	for name, rs := range st.Reports {
+		salt, err1 := base64.StdEncoding.DecodeString(rs.Salt)
+		keys, err2 := base64.StdEncoding.DecodeString(rs.Keys)
+		if err1 != nil || err2 != nil || len(salt) != 16 || len(keys)%packed != 0 || rs.Mark.IsZero() {
+			return time.Time{}, fmt.Errorf("%w: report %q is malformed", errNotState, name)
+		}
+		switch wolkvox.Report(name) {
+		case wolkvox.ReportTransfers:
+			copy(l.transfers.salt[:], salt)
+			for i := 0; i < len(keys); i += packed {
+				l.transfers.seen[binary.LittleEndian.Uint64(keys[i:])] = seenEntry{at: int64(binary.LittleEndian.Uint64(keys[i+8:])), flags: keys[i+16]}
+			}
+		case wolkvox.ReportInteractions:
+			copy(l.cases.salt[:], salt)
+			for i := 0; i < len(keys); i += packed {
+				// Version 1's flag bits are version 2's first four.
+				l.cases.seen[binary.LittleEndian.Uint64(keys[i:])] = caseEntry{at: int64(binary.LittleEndian.Uint64(keys[i+8:])), flags: keys[i+16]}
+			}
+		default:
+			return time.Time{}, fmt.Errorf("%w: unknown report %q", errNotState, name)
+		}
+		l.marks[wolkvox.Report(name)] = rs.Mark
+	}
+	return st.SavedAt, nil
+}
 
 // checkStatePath fails when the state file's directory is not writable, so
 // a bad path stops the exporter at start rather than at the first save.
@@ -53,101 +414,24 @@ func checkStatePath(path string) error {
 	return os.Remove(name)
 }
 
-func (p *Poller) loadState() error {
-	path := p.cfg.StateFile
-	if err := checkStatePath(path); err != nil {
-		return err
-	}
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		level.Info(p.logger).Log("msg", "no state file yet; starting fresh", "file", path)
-		return nil
-	}
+// removeStaleTemps removes the temporary files of saves a crash cut short.
+func removeStaleTemps(path string) (int, error) {
+	matches, err := filepath.Glob(filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*"))
 	if err != nil {
-		return fmt.Errorf("reading state file: %w", err)
+		return 0, err
 	}
-	st, err := decodeState(data)
-	if err != nil {
-		aside := path + ".corrupt"
-		if rerr := os.Rename(path, aside); rerr != nil {
-			return fmt.Errorf("state file %s is unusable (%v) and could not be moved aside: %w", path, err, rerr)
+	for _, m := range matches {
+		if err := os.Remove(m); err != nil {
+			return 0, fmt.Errorf("removing a stale temporary state file: %w", err)
 		}
-		level.Error(p.logger).Log("msg", "state file is unusable; moved aside, starting fresh", "file", path, "moved_to", aside, "err", err)
-		return nil
 	}
-	for _, report := range wolkvox.Reports {
-		rs, ok := st.Reports[string(report)]
-		if !ok {
-			continue
-		}
-		d := p.dedupe[report]
-		salt, _ := base64.StdEncoding.DecodeString(rs.Salt) // validated by decodeState
-		copy(d.salt[:], salt)
-		keys, _ := base64.StdEncoding.DecodeString(rs.Keys)
-		for i := 0; i+packedKeySize <= len(keys); i += packedKeySize {
-			k := binary.LittleEndian.Uint64(keys[i:])
-			d.seen[k] = seenEntry{at: int64(binary.LittleEndian.Uint64(keys[i+8:])), flags: keys[i+16]}
-		}
-		p.agg.reports[report].mark = rs.Mark
-	}
-	level.Info(p.logger).Log("msg", "resuming from state file", "file", path, "saved_at", st.SavedAt)
-	return nil
+	return len(matches), nil
 }
 
-func decodeState(data []byte) (*stateFile, error) {
-	var st stateFile
-	if err := json.Unmarshal(data, &st); err != nil {
-		return nil, fmt.Errorf("not a state file: %w", err)
-	}
-	if st.Kind != stateKind || st.Version != stateVersion {
-		return nil, fmt.Errorf("foreign state file (kind %q, version %d)", st.Kind, st.Version)
-	}
-	for name, rs := range st.Reports {
-		salt, err := base64.StdEncoding.DecodeString(rs.Salt)
-		if err != nil || len(salt) != 16 {
-			return nil, fmt.Errorf("report %q: bad salt", name)
-		}
-		keys, err := base64.StdEncoding.DecodeString(rs.Keys)
-		if err != nil || len(keys)%packedKeySize != 0 {
-			return nil, fmt.Errorf("report %q: bad keys", name)
-		}
-		if rs.Mark.IsZero() {
-			return nil, fmt.Errorf("report %q: no window mark", name)
-		}
-	}
-	return &st, nil
-}
-
-// saveState writes the state atomically: a temporary file in the same
-// directory, synced, then renamed over the old one. A crash at any point
-// leaves either the old file or the new one, never a mix.
-func (p *Poller) saveState() error {
-	st := stateFile{Kind: stateKind, Version: stateVersion, SavedAt: p.cfg.Clock.Now().UTC(), Reports: map[string]savedReport{}}
-	for _, report := range wolkvox.Reports {
-		rs, d := p.agg.reports[report], p.dedupe[report]
-		if rs.mark.IsZero() {
-			continue
-		}
-		keys := make([]byte, 0, len(d.seen)*packedKeySize)
-		for k, e := range d.seen {
-			keys = binary.LittleEndian.AppendUint64(keys, k)
-			keys = binary.LittleEndian.AppendUint64(keys, uint64(e.at))
-			keys = append(keys, e.flags)
-		}
-		st.Reports[string(report)] = savedReport{
-			Mark: rs.mark,
-			Salt: base64.StdEncoding.EncodeToString(d.salt[:]),
-			Keys: base64.StdEncoding.EncodeToString(keys),
-		}
-	}
-	data, err := json.Marshal(st)
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(p.cfg.StateFile, data)
-}
-
-func writeFileAtomic(path string, data []byte) error {
+// writeFileAtomic writes through write into a temporary file in the same
+// directory, syncs it and renames it over path: a crash at any point
+// leaves the old file or the new one, never a mix.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -155,7 +439,7 @@ func writeFileAtomic(path string, data []byte) error {
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp) // after a successful rename this fails harmlessly
-	if _, err := f.Write(data); err != nil {
+	if err := write(f); err != nil {
 		f.Close()
 		return err
 	}
@@ -175,4 +459,25 @@ func writeFileAtomic(path string, data []byte) error {
 		d.Close()
 	}
 	return nil
+}
+
+// crcReader sums the bytes its caller consumes (a TeeReader under a
+// bufio.Reader would sum what the buffer read ahead, the checksum too).
+type crcReader struct {
+	r   *bufio.Reader
+	crc hash.Hash32
+}
+
+func (c *crcReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.crc.Write(p[:n])
+	return n, err
+}
+
+func (c *crcReader) ReadByte() (byte, error) {
+	b, err := c.r.ReadByte()
+	if err == nil {
+		c.crc.Write([]byte{b})
+	}
+	return b, err
 }

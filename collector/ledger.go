@@ -1,0 +1,53 @@
+package collector
+
+import (
+	"time"
+
+	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
+)
+
+// Dedupe memory. Transfers repeat on a window boundary, and up to about an
+// hour later when clocks go back (the API selects by wall clock, so
+// windows after the change serve the repeated hour's first time round
+// again). Cases repeat as they move from open to close, which can take
+// days, and as the revisit sweep reads them again: their entries live at
+// least as long as the sweep's span, and two days.
+const (
+	transferKeyRetention = 3 * time.Hour
+	caseKeyRetention     = 48 * time.Hour
+	maxDedupeKeys        = 2_000_000
+)
+
+// ledger is the exactly-once book of one operation: what has been counted
+// (dedupe keys and case flags), the counters themselves, and how far each
+// report has been read. It is saved whole, atomically, before anything it
+// holds is published, so a crash at any point leaves a state file that
+// agrees with every value a scrape has seen.
+type ledger struct {
+	agg       *Aggregate
+	transfers *dedupe[seenEntry]
+	cases     *dedupe[caseEntry]
+	// marks holds, per report, the end of the last new window whose
+	// records were all counted; the next window starts there.
+	marks map[wolkvox.Report]time.Time
+	// revisitCursor is where chat_4's next revisit read starts.
+	revisitCursor time.Time
+	filter        filterDiagnosis
+	// filterLogged is the verdict last logged, so it is logged once.
+	filterLogged string
+}
+
+func newLedger(cfg Config, plan revisitPlan) *ledger {
+	return &ledger{
+		agg:       NewAggregate(cfg.AgentMetrics, cfg.AgentTTL, cfg.MaxSeriesPerMetric),
+		transfers: newDedupe[seenEntry](max(transferKeyRetention, 3*cfg.Interval), maxDedupeKeys),
+		cases:     newDedupe[caseEntry](max(caseKeyRetention, plan.span+plan.period+3*cfg.Interval), maxDedupeKeys),
+		marks:     map[wolkvox.Report]time.Time{},
+	}
+}
+
+// prune forgets what is too old to be seen again.
+func (l *ledger) prune(now time.Time) {
+	l.transfers.prune(now)
+	l.cases.prune(now)
+}

@@ -1,0 +1,90 @@
+package collector
+
+import (
+	"time"
+)
+
+// Revisiting chat_4. Cases change after they are first read: closed hours
+// later, surveyed after the close, typified late. Which date chat_4
+// filters on is undocumented, so the exporter re-reads the trailing
+// horizon, whatever the filter: under every plausible one, a change made
+// within the horizon of the date the API files the case under is read
+// again and counted once (the case book remembers what was counted).
+//
+// The horizon is swept from its old end to its new end in slices, one
+// slice every few polls, so the cost is small and the same every day:
+//
+//   - a sweep takes period P = horizon/8 (at least one poll interval);
+//   - it makes revisitSlices calls, one every `every` polls, where every =
+//     P / (revisitSlices × interval), at least 1;
+//   - it covers span R = horizon + P behind the new windows, so that a
+//     change up to the horizon after the filed date is read by a sweep
+//     that starts after it, before the date leaves the span.
+//
+// With the defaults (24 h, 5 m): P = 3 h, one call every 3 polls (15 m),
+// 96 calls a day. The schedule depends only on the horizon and the
+// interval, so a 3-minute horizon polled every 5 s behaves as a 24-hour
+// one polled every 5 minutes, only faster.
+const revisitSlices = 12
+
+// revisitPlan is the sweep schedule derived from the horizon and interval.
+type revisitPlan struct {
+	horizon time.Duration // 0: revisiting is off
+	period  time.Duration // P: one whole sweep
+	span    time.Duration // R = horizon + P: how far behind the new windows a sweep starts
+	every   int           // polls between revisit calls
+	slice   time.Duration // how far the cursor moves per call
+}
+
+func newRevisitPlan(horizon, interval time.Duration) revisitPlan {
+	if horizon <= 0 {
+		return revisitPlan{}
+	}
+	period := max(horizon/8, interval)
+	every := max(1, int(period/(revisitSlices*interval)))
+	calls := max(1, int(period/(time.Duration(every)*interval))) // per sweep
+	span := horizon + period
+	// The new windows move on by every×interval between calls; the cursor
+	// must gain span on them in one sweep's calls.
+	slice := span/time.Duration(calls) + time.Duration(every)*interval
+	return revisitPlan{horizon: horizon, period: period, span: span, every: every, slice: slice.Truncate(time.Second)}
+}
+
+// callsPerDay is what the plan costs in tokens a day, splits and retries
+// aside.
+func (p revisitPlan) callsPerDay(interval time.Duration) float64 {
+	if p.horizon <= 0 {
+		return 0
+	}
+	return float64(24*time.Hour) / float64(time.Duration(p.every)*interval)
+}
+
+// next returns the window the next revisit call reads, given the cursor
+// and the start of the new windows (mark), and whether one is due. The
+// cursor never lags more than the span behind mark: what a lagging cursor
+// would have read has left the horizon.
+func (p revisitPlan) next(cursor, mark time.Time) (start, end time.Time, ok bool) {
+	if p.horizon <= 0 || mark.IsZero() {
+		return time.Time{}, time.Time{}, false
+	}
+	oldest := mark.Add(-p.span)
+	if cursor.Before(oldest) || !cursor.Before(mark) {
+		cursor = oldest // a new sweep
+	}
+	end = cursor.Add(p.slice - time.Second)
+	if !end.Before(mark) {
+		end = mark.Add(-time.Second)
+	}
+	return cursor, end, true
+}
+
+// advance returns the cursor after a successful read of [start, end]:
+// the next second, or, once the sweep has reached the new windows, a new
+// sweep from the span's old end.
+func (p revisitPlan) advance(end, mark time.Time) time.Time {
+	next := end.Add(time.Second)
+	if !next.Before(mark) {
+		return mark.Add(-p.span)
+	}
+	return next
+}
