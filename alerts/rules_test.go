@@ -83,6 +83,7 @@ func TestPromtoolUnitTests(t *testing.T) {
 var requiredAlerts = []string{
 	"WolkvoxTransferSpike", "WolkvoxConferenceSpike", "WolkvoxExporterDown", "WolkvoxReportFailing",
 	"WolkvoxReportStale", "WolkvoxReportEmpty", "WolkvoxQuotaBurn", "WolkvoxChatBacklogHigh", "WolkvoxSurveyScoreLow",
+	"WolkvoxChatOldestOpenCase", "WolkvoxStateSaveFailing",
 }
 
 func TestEveryAlertIsDocumentedAndTested(t *testing.T) {
