@@ -30,9 +30,10 @@ type ledger struct {
 	// marks holds, per report, the end of the last new window whose
 	// records were all counted; the next window starts there.
 	marks map[wolkvox.Report]time.Time
-	// revisitCursor is where chat_4's next revisit read starts.
-	revisitCursor time.Time
-	filter        filterDiagnosis
+	// revisitCursor is where chat_4's next revisit read starts; origin is
+	// where the first chat_4 window started, before which it never reads.
+	revisitCursor, origin time.Time
+	filter                filterDiagnosis
 	// filterLogged is the verdict last logged, so it is logged once.
 	filterLogged string
 }

@@ -291,6 +291,9 @@ func (p *Poller) pollReport(ctx context.Context, report wolkvox.Report, now time
 	if mark.IsZero() {
 		mark = end.Add(-p.cfg.Interval) // the first poll covers one interval
 		l.marks[report] = mark
+		if report == wolkvox.ReportInteractions && l.origin.IsZero() {
+			l.origin = mark
+		}
 	}
 	if end.Before(mark) {
 		// The clock went backwards: wait until it passes the mark again
@@ -389,7 +392,7 @@ func (p *Poller) applyInteractions(piece wolkvox.Window, recs []wolkvox.Interact
 func (p *Poller) revisit(ctx context.Context, now time.Time) {
 	l := p.ledger
 	mark := l.marks[wolkvox.ReportInteractions]
-	start, end, ok := p.plan.next(l.revisitCursor, mark)
+	start, end, ok := p.plan.next(l.revisitCursor, mark, l.origin)
 	if !ok || end.Before(start) {
 		return
 	}
@@ -399,7 +402,7 @@ func (p *Poller) revisit(ctx context.Context, now time.Time) {
 	seenAt := p.end(now)
 	stats, err := p.client.FetchInteractions(ctx, window, func(piece wolkvox.Window, recs []wolkvox.Interaction) error {
 		p.applyInteractions(piece, recs, seenAt)
-		l.revisitCursor = p.plan.advance(piece.End, mark)
+		l.revisitCursor = p.plan.advance(piece.End, mark, l.origin)
 		return nil
 	})
 	if err != nil && p.failed(wolkvox.ReportInteractions, err, time.Since(began)) {

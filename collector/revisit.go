@@ -59,15 +59,18 @@ func (p revisitPlan) callsPerDay(interval time.Duration) float64 {
 	return float64(24*time.Hour) / float64(time.Duration(p.every)*interval)
 }
 
-// next returns the window the next revisit call reads, given the cursor
-// and the start of the new windows (mark), and whether one is due. The
-// cursor never lags more than the span behind mark: what a lagging cursor
-// would have read has left the horizon.
-func (p revisitPlan) next(cursor, mark time.Time) (start, end time.Time, ok bool) {
+// next returns the window the next revisit call reads, given the cursor,
+// the start of the new windows (mark) and the start of the first window
+// the exporter ever read (origin), and whether one is due. The cursor never
+// lags more than the span behind mark: what a lagging cursor would have
+// read has left the horizon. It never reaches before origin: cases filed
+// before the exporter first polled were never its to count, and counting
+// a horizon of them at start would show as a burst.
+func (p revisitPlan) next(cursor, mark, origin time.Time) (start, end time.Time, ok bool) {
 	if p.horizon <= 0 || mark.IsZero() {
 		return time.Time{}, time.Time{}, false
 	}
-	oldest := mark.Add(-p.span)
+	oldest := p.oldest(mark, origin)
 	if cursor.Before(oldest) || !cursor.Before(mark) {
 		cursor = oldest // a new sweep
 	}
@@ -81,10 +84,18 @@ func (p revisitPlan) next(cursor, mark time.Time) (start, end time.Time, ok bool
 // advance returns the cursor after a successful read of [start, end]:
 // the next second, or, once the sweep has reached the new windows, a new
 // sweep from the span's old end.
-func (p revisitPlan) advance(end, mark time.Time) time.Time {
+func (p revisitPlan) advance(end, mark, origin time.Time) time.Time {
 	next := end.Add(time.Second)
 	if !next.Before(mark) {
-		return mark.Add(-p.span)
+		return p.oldest(mark, origin)
 	}
 	return next
+}
+
+func (p revisitPlan) oldest(mark, origin time.Time) time.Time {
+	oldest := mark.Add(-p.span)
+	if oldest.Before(origin) {
+		return origin
+	}
+	return oldest
 }

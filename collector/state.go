@@ -44,6 +44,7 @@ type stateHeader struct {
 	SavedAt          time.Time                   `json:"saved_at"`
 	Marks            map[string]time.Time        `json:"marks"`
 	RevisitCursor    time.Time                   `json:"revisit_cursor"`
+	Origin           time.Time                   `json:"origin"`
 	Filter           filterDiagnosis             `json:"filter"`
 	TransferSalt     []byte                      `json:"transfer_salt"`
 	CaseSalt         []byte                      `json:"case_salt"`
@@ -100,7 +101,7 @@ func (a *Aggregate) labelLimits() map[string]*labelLimit {
 func (l *ledger) header(now time.Time) *stateHeader {
 	a := l.agg
 	h := &stateHeader{
-		SavedAt: now.UTC(), Marks: map[string]time.Time{}, RevisitCursor: l.revisitCursor, Filter: l.filter,
+		SavedAt: now.UTC(), Marks: map[string]time.Time{}, RevisitCursor: l.revisitCursor, Origin: l.origin, Filter: l.filter,
 		TransferSalt: l.transfers.salt[:], CaseSalt: l.cases.salt[:],
 		Counters: map[string][]savedSeries{}, Histograms: map[string][]savedHistogram{}, Overflow: map[string]float64{},
 		Agents: map[string]savedAgent{}, AgentChatSeen: a.agentChatSeen, TypificationInfo: a.typificationInfo,
@@ -305,7 +306,7 @@ func (l *ledger) restore(h *stateHeader) error {
 		}
 		l.marks[wolkvox.Report(r)] = m
 	}
-	l.revisitCursor, l.filter = h.RevisitCursor, h.Filter
+	l.revisitCursor, l.origin, l.filter = h.RevisitCursor, h.Origin, h.Filter
 	for name, ll := range a.labelLimits() {
 		for _, v := range h.LabelValues[name] {
 			ll.value(v)
