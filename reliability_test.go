@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/wolkvox-exporter/wolkvox_exporter/internal/exportertest"
+	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox/wolkvoxtest"
 )
 
@@ -78,41 +80,79 @@ func TestSIGTERMDuringAPoll(t *testing.T) {
 	}
 }
 
-// TestStateFileSurvivesKill9 kills the exporter between polls and restarts
-// it: what was counted before plus what is counted after equals what the
-// fake served, with no gap and nothing counted twice.
+// TestStateFileSurvivesKill9 kills the exporter at arbitrary moments,
+// while chat_4 is revisited on every poll, and restarts it on its state
+// file: every counter continues where it stood (no reset, no step back),
+// and in the end equals what the fake served, nothing lost or doubled.
 func TestStateFileSurvivesKill9(t *testing.T) {
 	srv, _ := fakeAPI(t, "")
-	state := filepath.Join(t.TempDir(), "state.json")
-	args := []string{"--wolkvox.url=" + srv.URL, "--poll.interval=1s", "--poll.delay=0s", "--storage.state-file=" + state}
+	state := filepath.Join(t.TempDir(), "state")
+	// A 20 s horizon polled every second revisits on every poll.
+	args := []string{"--wolkvox.url=" + srv.URL, "--poll.interval=1s", "--poll.delay=0s", "--chat.revisit=20s", "--storage.state-file=" + state}
 	env := []string{"WOLKVOX_TOKEN=" + srv.Token()}
 
 	counted := func(_ int, body string) bool {
 		v, _ := exportertest.MetricValue(body, "wolkvox_transfers_total")
 		return v > 0
 	}
-	first := exportertest.Start(t, binary, env, args...)
-	first.WaitFor(t, "/metrics", 20*time.Second, counted)
-	time.Sleep(2 * time.Second) // a few more polls
-	freeze(t, srv, first)
-	before := transfersIn(t, first)
-	first.Kill(t)
+	chats := func(p *exportertest.Process) float64 {
+		_, body, err := p.Get("/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := exportertest.MetricValue(body, "wolkvox_chat_interactions_total")
+		return v
+	}
+	var last float64
+	for run := range 3 {
+		p := exportertest.Start(t, binary, env, args...)
+		p.WaitFor(t, "/metrics", 20*time.Second, counted)
+		if got := transfersIn(t, p); got < last {
+			t.Fatalf("run %d starts at transfers_total %v, below the %v scraped before the kill", run, got, last)
+		}
+		if run > 0 && !strings.Contains(p.Log(), "resuming from state file") {
+			t.Errorf("the restart did not resume from the state file:\n%s", p.Log())
+		}
+		// Kill at a moment that is not a poll boundary.
+		time.Sleep(time.Duration(1500+700*run) * time.Millisecond)
+		last = transfersIn(t, p)
+		p.Kill(t)
+	}
+	final := exportertest.Start(t, binary, env, args...)
+	final.WaitFor(t, "/metrics", 20*time.Second, counted)
+	freeze(t, srv, final)
+	got := transfersIn(t, final)
+	if served := float64(len(srv.ServedTransfers())); got != served || got < last {
+		t.Errorf("transfers_total %v after three kills, fake served %v distinct (last scraped before a kill: %v)", got, served, last)
+	}
+	if got, served := chats(final), float64(len(srv.ServedInteractions())); got != served {
+		t.Errorf("chat_interactions_total %v after three kills, fake served %v distinct cases", got, served)
+	}
+	final.Stop(t)
+}
 
-	// Down for a while: the records of that time are fetched after the restart.
-	srv.Heal()
-	time.Sleep(2 * time.Second)
-	second := exportertest.Start(t, binary, env, args...)
-	second.WaitFor(t, "/metrics", 20*time.Second, counted)
-	if !strings.Contains(second.Log(), "resuming from state file") {
-		t.Errorf("the restart did not resume from the state file:\n%s", second.Log())
+// SIGHUP's default action kills a process without a word; there is no
+// configuration to reload, so the exporter logs it and carries on.
+func TestSIGHUPIsLoggedAndIgnored(t *testing.T) {
+	srv, _ := fakeAPI(t, "")
+	p := exportertest.Start(t, binary, []string{"WOLKVOX_TOKEN=" + srv.Token()}, "--wolkvox.url="+srv.URL)
+	p.WaitFor(t, "/-/healthy", 20*time.Second, func(s int, _ string) bool { return s == 200 })
+	if err := p.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
 	}
-	freeze(t, srv, second)
-	after := transfersIn(t, second)
-	served := float64(len(srv.ServedTransfers()))
-	if before == 0 || after == 0 || before+after != served {
-		t.Errorf("counted %v before the kill and %v after: %v, fake served %v distinct", before, after, before+after, served)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(p.Log(), "SIGHUP") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
 	}
-	second.Stop(t)
+	if !strings.Contains(p.Log(), "SIGHUP received and ignored") {
+		t.Errorf("no log line for SIGHUP:\n%s", p.Log())
+	}
+	if status, _, err := p.Get("/-/healthy"); err != nil || status != 200 {
+		t.Fatalf("after SIGHUP: %d, %v", status, err)
+	}
+	if code := p.Stop(t); code != 0 {
+		t.Errorf("exit code %d", code)
+	}
 }
 
 // TestRestartWithoutStateFile shows what a restart costs without the file:
@@ -122,9 +162,14 @@ func TestRestartWithoutStateFile(t *testing.T) {
 	srv, _ := fakeAPI(t, "")
 	p := exportertest.Start(t, binary, []string{"WOLKVOX_TOKEN=" + srv.Token()}, "--wolkvox.url="+srv.URL, "--poll.interval=30s", "--poll.delay=0s")
 	p.WaitFor(t, "/-/ready", 20*time.Second, func(s int, _ string) bool { return s == 200 })
+	first := map[wolkvox.Report]bool{}
 	for _, r := range srv.Requests() {
+		if first[r.Report] {
+			continue // chat_4's revisit of what came before
+		}
+		first[r.Report] = true
 		if d := r.End.Sub(r.Start); d != 30*time.Second {
-			t.Errorf("first window after a fresh start covers %v, want one interval", d)
+			t.Errorf("first %s window after a fresh start covers %v, want one interval", r.Report, d)
 		}
 	}
 	p.Stop(t)

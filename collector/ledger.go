@@ -44,6 +44,8 @@ func newLedger(cfg Config, plan revisitPlan) *ledger {
 		transfers: newDedupe[seenEntry](max(transferKeyRetention, 3*cfg.Interval), maxDedupeKeys),
 		cases:     newDedupe[caseEntry](max(caseKeyRetention, plan.span+plan.period+3*cfg.Interval), maxDedupeKeys),
 		marks:     map[wolkvox.Report]time.Time{},
+		// Nothing to say until the evidence says something.
+		filterLogged: filterUnknown,
 	}
 }
 
