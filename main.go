@@ -54,6 +54,7 @@ type flags struct {
 	dailyQuota                            *int
 	interval, delay, maxCatchup, agentTTL *time.Duration
 	revisit                               *time.Duration
+	intervalSet, delaySet, revisitSet     bool
 	maxSeries                             *int
 	agents, demo                          *bool
 	stateFile, telemetryPath              *string
@@ -72,10 +73,10 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 		timezone:      app.Flag("wolkvox.timezone", "The operation's time zone; the API's dates carry none.").Default("America/Bogota").String(),
 		timeout:       app.Flag("wolkvox.timeout", "Timeout of one API call, body included. The API allows itself 60s.").Default("60s").Duration(),
 		dailyQuota:    app.Flag("wolkvox.daily-quota", "The operation's daily token quota (licenses x 1000), exported for the quota alert. 0: unknown.").Default("0").Int(),
-		interval:      app.Flag("poll.interval", "How often to poll each report. Each poll spends 2 tokens of the daily quota.").Default("5m").Duration(),
-		delay:         app.Flag("poll.delay", "How far behind now windows end, for rows that land late.").Default("1m").Duration(),
+		interval:      app.Flag("poll.interval", "How often to poll each report. Each poll spends 2 tokens of the daily quota. With --demo, 15s unless given.").Default("5m").Duration(),
+		delay:         app.Flag("poll.delay", "How far behind now windows end, for rows that land late. With --demo, 0s unless given.").Default("1m").Duration(),
 		maxCatchup:    app.Flag("poll.max-catchup", "After an outage, fetch at most this far back; older time is skipped and counted.").Default("24h").Duration(),
-		revisit:       app.Flag("chat.revisit", "Re-read chat_4 over this trailing horizon, so that cases closed, surveyed or typified after they were first read are counted. 0 turns it off.").Default("24h").Duration(),
+		revisit:       app.Flag("chat.revisit", "Re-read chat_4 over this trailing horizon, so that cases closed, surveyed or typified after they were first read are counted. 0 turns it off. With --demo, 30m unless given.").Default("24h").Duration(),
 		maxSeries:     app.Flag("collector.max-series-per-metric", "Label combinations each metric may take; beyond it, observations count under labels \"other\" (wolkvox_series_overflow_total).").Default(strconv.Itoa(collector.DefaultMaxSeriesPerMetric)).Int(),
 		agents:        app.Flag("collector.agents", "Export per-agent metrics.").Default("true").Bool(),
 		agentTTL:      app.Flag("collector.agents.ttl", "Drop an agent from the per-agent metrics when not seen for this long.").Default("24h").Duration(),
@@ -86,6 +87,9 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 		logFormat:     app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json"),
 		web:           kingpinflag.AddFlags(app, ":10049"),
 	}
+	app.GetFlag("poll.interval").IsSetByUser(&f.intervalSet)
+	app.GetFlag("poll.delay").IsSetByUser(&f.delaySet)
+	app.GetFlag("chat.revisit").IsSetByUser(&f.revisitSet)
 	app.Version(version.Print(exporterName))
 	app.HelpFlag.Short('h')
 	_, err := app.Parse(args)
@@ -204,14 +208,25 @@ func run(args []string, stderr io.Writer) int {
 		Server: *f.server, BaseURL: *f.baseURL, Location: loc, Timeout: *f.timeout,
 		UserAgent: exporterName + "/" + version.Version,
 	}
-	interval, delay := *f.interval, *f.delay
+	interval, delay, revisit := *f.interval, *f.delay, *f.revisit
 	var demo *wolkvoxtest.Server
 	if *f.demo {
 		demo = startDemo(loc)
 		defer demo.Close()
 		clientCfg.BaseURL, clientCfg.Server, clientCfg.Token = demo.URL, "", demo.Token()
-		interval, delay = 15*time.Second, 0
-		level.Warn(logger).Log("msg", "DEMO MODE: serving generated data from a built-in fake Wolkvox API, not a real operation", "fake_api", demo.URL)
+		// Lively defaults for a demo, unless given: the generated chats
+		// close within minutes, so a short horizon shows them close.
+		if !f.intervalSet {
+			interval = 15 * time.Second
+		}
+		if !f.delaySet {
+			delay = 0
+		}
+		if !f.revisitSet {
+			revisit = 30 * time.Minute
+		}
+		level.Warn(logger).Log("msg", "DEMO MODE: serving generated data from a built-in fake Wolkvox API, not a real operation", "fake_api", demo.URL,
+			"interval", interval, "delay", delay, "chat_revisit", revisit)
 	} else {
 		if clientCfg.Token, err = readToken(*f.tokenFile); err != nil {
 			return fail("%v", err)
@@ -228,7 +243,7 @@ func run(args []string, stderr io.Writer) int {
 	}
 
 	poller, err := collector.New(collector.Config{
-		Client: clientCfg, Interval: interval, Delay: delay, MaxCatchup: *f.maxCatchup, Revisit: *f.revisit,
+		Client: clientCfg, Interval: interval, Delay: delay, MaxCatchup: *f.maxCatchup, Revisit: revisit,
 		AgentMetrics: *f.agents, AgentTTL: *f.agentTTL, MaxSeriesPerMetric: *f.maxSeries,
 		DailyQuota: float64(*f.dailyQuota), StateFile: *f.stateFile, Logger: logger,
 	})
@@ -273,7 +288,7 @@ func run(args []string, stderr io.Writer) int {
 		}
 	}()
 	level.Info(logger).Log("msg", "starting "+exporterName, "version", version.Info(), "api", poller.Endpoint(), "interval", interval,
-		"timezone", loc.String(), "chat_revisit", *f.revisit)
+		"timezone", loc.String(), "chat_revisit", revisit)
 	polling := make(chan struct{})
 	go func() { poller.Run(ctx); close(polling) }()
 

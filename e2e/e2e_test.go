@@ -131,7 +131,21 @@ func TestEndToEnd(t *testing.T) {
 	// The fake API: steady traffic, about two transfers a second.
 	loc, _ := time.LoadLocation("America/Bogota")
 	traffic := &wolkvoxtest.Traffic{Seed: 99, Location: loc, TransfersPerMinute: 120, InteractionsPerMinute: 20, BodyBytes: 256}
-	api := wolkvoxtest.NewServer(wolkvoxtest.Config{Location: loc, Data: traffic, TB: t})
+	// Real cases close in minutes or days; a burst of quick ones, opened
+	// from 20 s after the start and closed (and half of them surveyed)
+	// 15 s later, makes the backlog rise and fall within the test.
+	var quick []wolkvoxtest.Case
+	for i := range 60 {
+		created := start.Add(20*time.Second + time.Duration(i)*150*time.Millisecond).Truncate(time.Second)
+		c := wolkvoxtest.Case{ID: fmt.Sprintf("quick-%d", i), Channel: "facebook_page", SkillID: "101", AgentName: "ANA",
+			Created: created, Closed: created.Add(15 * time.Second)}
+		if i%2 == 0 {
+			c.Surveyed, c.Survey = c.Closed.Add(2*time.Second), "4"
+		}
+		quick = append(quick, c)
+	}
+	data := wolkvoxtest.Merge{traffic, &wolkvoxtest.Lifecycles{Location: loc, Extra: quick}}
+	api := wolkvoxtest.NewServer(wolkvoxtest.Config{Location: loc, Data: data, TB: t})
 	defer api.Close()
 
 	hook := &webhook{}
@@ -143,7 +157,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	exporter := exportertest.Start(t, bin, []string{"WOLKVOX_TOKEN=" + api.Token()},
-		"--wolkvox.url="+api.URL, "--poll.interval=2s", "--poll.delay=0s")
+		"--wolkvox.url="+api.URL, "--poll.interval=2s", "--poll.delay=0s", "--chat.revisit=1m")
 
 	amPort := exportertest.FreePort(t)
 	amConfig := fmt.Sprintf(`route:
@@ -251,6 +265,16 @@ scrape_configs:
 		return v == 1
 	})
 	assertNoGap("after recovery")
+
+	// 5. The chat numbers: the backlog rose with the quick cases and fell
+	// as they closed, which the revisits read; closes and surveys counted.
+	peak, _ := scalar(t, prom.Addr, `max_over_time(sum(wolkvox_chat_open_interactions{job="wolkvox"})[5m:1s])`)
+	nowOpen, _ := scalar(t, prom.Addr, `sum(wolkvox_chat_open_interactions{job="wolkvox"})`)
+	closed, _ := scalar(t, prom.Addr, `sum(wolkvox_chat_interactions_closed_total{job="wolkvox",channel="facebook_page",skill_id="101"})`)
+	surveys, _ := scalar(t, prom.Addr, `sum(wolkvox_chat_survey_score_count{job="wolkvox"})`)
+	if peak < 60 || nowOpen > peak-50 || closed < 60 || surveys < 30 {
+		t.Errorf("chat numbers: backlog peaked at %v and is %v now, want a rise past 60 and a fall by the 60 quick cases; %v closed, %v surveys, want 60 and 30", peak, nowOpen, closed, surveys)
+	}
 	if d := time.Since(start); d > 2*time.Minute {
 		t.Errorf("the end-to-end test took %v, over its 2-minute budget", d)
 	}
