@@ -131,6 +131,10 @@ func TestBadConfigurationExits2BeforeListening(t *testing.T) {
 		"bad web config":      {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--web.config.file=" + badWebConfig}, want: "--web.config.file " + badWebConfig},
 		"missing web config":  {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--web.config.file=" + filepath.Join(dir, "missing.yml")}, want: "no such file"},
 		"metrics on /-/ready": {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--web.telemetry-path=/-/ready"}, want: "is taken"},
+		"Local zone":          {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--wolkvox.timezone=Local"}, want: `--wolkvox.timezone "Local" does not name`},
+		"Factory zone":        {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--wolkvox.timezone=Factory"}, want: `--wolkvox.timezone "Factory" does not name`},
+		"negative revisit":    {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--chat.revisit=-1h"}, want: "--chat.revisit must be 0 (off) or positive"},
+		"zero series cap":     {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--collector.max-series-per-metric=0"}, want: "--collector.max-series-per-metric must be positive"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			port := exportertest.FreePort(t)
@@ -164,4 +168,23 @@ func cleanEnv() []string {
 		}
 	}
 	return env
+}
+
+// The landing page shows each report's window in the operation's zone,
+// with its offset, and links no pprof page the exporter does not serve.
+func TestLandingPage(t *testing.T) {
+	srv, _ := fakeAPI(t, "")
+	p := exportertest.Start(t, binary, []string{"WOLKVOX_TOKEN=" + srv.Token()}, "--wolkvox.url="+srv.URL, "--wolkvox.timezone=America/Bogota")
+	p.WaitFor(t, "/-/ready", 20*time.Second, func(s int, _ string) bool { return s == 200 })
+	_, body, err := p.Get("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(body, "debug/pprof") {
+		t.Error("the landing page links pprof, which is not served")
+	}
+	if !strings.Contains(body, " -0500 .. ") || !strings.Contains(body, "-05:00") {
+		t.Errorf("windows and times are not shown in the operation's zone with its offset:\n%s", body)
+	}
+	p.Stop(t)
 }
