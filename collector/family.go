@@ -23,10 +23,10 @@ type seriesCap struct {
 }
 
 // key returns the map key for values in a family that already holds n
-// combinations, and whether the combination is new.
+// combinations. The all-"other" combination is one of the max.
 func (c *seriesCap) key(values []string, exists func(string) bool, n int) string {
 	k := joinLabels(values)
-	if exists(k) || n < c.max {
+	if exists(k) || n < c.max-1 {
 		return k
 	}
 	c.overflow++

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -56,4 +57,48 @@ func TestHealthIsPublishedAsCallsEnd(t *testing.T) {
 	<-backoff
 	proceed <- struct{}{}
 	<-done
+}
+
+// Label combinations are capped per metric, not only per label: 3,000
+// agents each with every type_call would make 48,000 agent series; with a
+// cap of 1,000 the rest count under an all-"other" series, the overflow
+// is counted, and the "other" agent carries no real agent's name.
+func TestSeriesPerMetricAreCapped(t *testing.T) {
+	store := &wolkvoxtest.Store{Location: bogota}
+	srv := newFake(t, store)
+	clock := &fakeClock{t: t0}
+	cfg := testConfig(srv, clock)
+	cfg.MaxSeriesPerMetric = 1000
+	p := newPoller(t, cfg)
+	date := t0.Add(-3 * time.Minute).Format(time.DateTime)
+	var recs []wolkvoxtest.RawTransfer
+	for i := range 3000 {
+		for j, tc := range []string{"transfer", "conference", "inbound", "outbound_ma"} {
+			id := strconv.Itoa(100000 + i)
+			recs = append(recs, wolkvoxtest.RawTransfer{ConnIDTransfer: id + "." + strconv.Itoa(j), Date: date, TypeCall: tc,
+				OriginAgentID: id, OriginAgentName: "AGENT " + id, DestinyAgentID: "-", SkillID: strconv.Itoa(i % 900)})
+		}
+	}
+	store.AddTransfers(recs...)
+	p.PollOnce(context.Background())
+	mfs := gather(t, p)
+	if n := len(mfs["wolkvox_agent_transfers_total"].GetMetric()); n > 1000 {
+		t.Errorf("%d agent_transfers series, want at most the cap of 1000", n)
+	}
+	if n := len(mfs["wolkvox_transfers_total"].GetMetric()); n > 1000+8 {
+		t.Errorf("%d transfers series, want at most the cap and the zeros of known type_calls", n)
+	}
+	if got := sum(t, p, "wolkvox_agent_transfers_total"); got != 12000 {
+		t.Errorf("agent legs = %v, want all 12000 counted, overflow included", got)
+	}
+	if got := sum(t, p, "wolkvox_series_overflow_total", "metric=wolkvox_agent_transfers_total"); got != 12000-999 {
+		t.Errorf("overflow = %v, want %v", got, 12000-999)
+	}
+	for _, m := range mfs["wolkvox_agent_info"].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "agent_id" && l.GetValue() == "other" {
+				t.Errorf("agent_info{agent_id=\"other\"} carries a name: %v", m.GetLabel())
+			}
+		}
+	}
 }

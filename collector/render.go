@@ -46,10 +46,13 @@ func (l *ledger) render(now time.Time, set renderSettings) []prometheus.Metric {
 	for k := range a.transfers.values {
 		skills[splitLabels(k)[1]] = true
 	}
+	// The zeros count against the series cap too.
+	series := len(a.transfers.values)
 	for skill := range skills {
 		for _, tc := range wolkvox.TypeCalls {
-			if _, ok := a.transfers.values[joinLabels([]string{tc, skill})]; !ok {
+			if _, ok := a.transfers.values[joinLabels([]string{tc, skill})]; !ok && series < a.transfers.max {
 				out = append(out, prometheus.MustNewConstMetric(descs.transfers, prometheus.CounterValue, 0, tc, skill))
+				series++
 			}
 		}
 	}
