@@ -175,7 +175,8 @@ func (c *Client) call(ctx context.Context, report Report, w Window, decode func(
 	hungUp := false
 	defer func() {
 		if hungUp {
-			_ = sleep(ctx, hangUpSettle)
+			// Through the retry policy's Sleep, so tests need not wait.
+			_ = c.cfg.Retry.Sleep(ctx, hangUpSettle)
 		}
 		<-c.turn
 	}()
@@ -239,7 +240,8 @@ const maxDrain = 16 << 20
 // that was still answering (a timeout, or a body too large to drain). It
 // lets the server see the hang-up before the next call: without it, the
 // next report's call could meet a concurrency 403 and spend a token.
-// Retries wait their backoff on top of it.
+// Retries wait their backoff on top of it. It is waited through
+// Config.Retry.Sleep, so tests that replace Sleep do not wait on the clock.
 const hangUpSettle = time.Second
 
 // drain reads and discards at most limit bytes of body, and reports

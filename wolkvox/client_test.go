@@ -368,6 +368,48 @@ func TestHangUpKeepsTheTurn(t *testing.T) {
 	}
 }
 
+// waitIdle waits until the fake has seen every request end.
+func waitIdle(t *testing.T, srv *wolkvoxtest.Server) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); srv.InFlight() != 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the fake still answers a request the client hung up on")
+		}
+	}
+}
+
+// TestHangUpPauseGoesThroughRetrySleep: the second kept after a hang-up is
+// waited through the retry policy's Sleep, so a test that replaces Sleep
+// does not wait on the real clock.
+func TestHangUpPauseGoesThroughRetrySleep(t *testing.T) {
+	srv := newFake(t, traffic())
+	var mu sync.Mutex
+	var slept []time.Duration
+	c := newClient(t, srv, func(c *wolkvox.Config) {
+		c.Timeout = 200 * time.Millisecond
+		c.Retry = wolkvox.RetryPolicy{Attempts: 1, Sleep: func(_ context.Context, d time.Duration) error {
+			mu.Lock()
+			defer mu.Unlock()
+			slept = append(slept, d)
+			return nil
+		}}
+	})
+	srv.FailNext(1, wolkvoxtest.Fault{Latency: time.Minute})
+	start := time.Now()
+	if _, _, err := transfersOf(t, c, day); wolkvox.ReasonOf(err) != wolkvox.ReasonTimeout {
+		t.Fatalf("slow call: %v, want a timeout", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(slept) != 1 || slept[0] != wolkvox.HangUpSettle {
+		t.Errorf("Sleep saw %v, want one pause of %v", slept, wolkvox.HangUpSettle)
+	}
+	// The timeout and the call, not the real second.
+	if took := time.Since(start); took >= wolkvox.HangUpSettle {
+		t.Errorf("the fetch took %v: the pause slept on the real clock", took)
+	}
+}
+
 func TestRetries(t *testing.T) {
 	cases := []struct {
 		fault     wolkvoxtest.Fault
@@ -392,7 +434,17 @@ func TestRetries(t *testing.T) {
 			c := newClient(t, srv, func(c *wolkvox.Config) {
 				c.Timeout = time.Second // ample for an hour of records, even under -race on a loaded machine
 				c.Retry = wolkvox.RetryPolicy{Attempts: 4, Initial: time.Second, Max: 3 * time.Second,
-					Sleep: func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }}
+					Sleep: func(_ context.Context, d time.Duration) error {
+						// The pause after a hang-up goes through Sleep too.
+						// It stands for the time the server takes to see
+						// the hang-up: wait for that, not a second.
+						if d == wolkvox.HangUpSettle {
+							waitIdle(t, srv)
+							return nil
+						}
+						slept = append(slept, d)
+						return nil
+					}}
 			})
 			// Persistent: the fetch gives up with the fault's reason.
 			srv.FailAll(tc.fault)
