@@ -40,7 +40,8 @@ type Config struct {
 	// UserAgent names the caller, e.g. "wolkvox_exporter/1.0.0".
 	UserAgent string
 	// HTTPClient is used for calls; its Timeout is ignored in favour of
-	// Timeout. Default: a client that verifies TLS.
+	// Timeout, and its CheckRedirect replaced (on a copy) so that no
+	// redirect is followed. Default: a client that verifies TLS.
 	HTTPClient *http.Client
 
 	// MaxRecords is the record cap per call. A response with this many
@@ -127,9 +128,17 @@ func New(cfg Config) (*Client, error) {
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "wolkvox_exporter"
 	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	// Never follow a redirect: Go's client drops Authorization and cookies
+	// on a redirect to another host, but would send the wolkvox-token
+	// header along. A copy, so the caller's client is left as it was.
+	var hc http.Client
+	if cfg.HTTPClient != nil {
+		hc = *cfg.HTTPClient
+	} else {
+		hc.Transport = http.DefaultTransport.(*http.Transport).Clone()
 	}
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	cfg.HTTPClient = &hc
 	if cfg.MaxRecords <= 0 {
 		cfg.MaxRecords = DefaultMaxRecords
 	}
@@ -214,6 +223,10 @@ func (c *Client) call(ctx context.Context, report Report, w Window, decode func(
 		// none is required. A 404 therefore means zero records.
 		hungUp = !drain(resp.Body, 64<<10)
 		return nil
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		// Not followed (see New): the token would go along.
+		hungUp = !drain(resp.Body, 64<<10)
+		return &Error{Report: report, Reason: ReasonRedirect, Status: status, Detail: redirectDetail(resp)}
 	default:
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 		hungUp = !drain(resp.Body, 64<<10)
@@ -231,6 +244,19 @@ func (c *Client) call(ctx context.Context, report Report, w Window, decode func(
 		return c.classify(report, status, err, callCtx)
 	}
 	return nil
+}
+
+// redirectDetail names where a redirect pointed: the host only, never the
+// path or query, which may carry anything.
+func redirectDetail(resp *http.Response) string {
+	loc, err := resp.Location()
+	switch {
+	case errors.Is(err, http.ErrNoLocation):
+		return "redirect without a Location, not followed"
+	case err != nil || loc.Host == "":
+		return "redirect to an unreadable Location, not followed"
+	}
+	return "redirect to host " + excerpt([]byte(loc.Host)) + ", not followed"
 }
 
 // maxDrain bounds how much of an abandoned body is read and discarded.

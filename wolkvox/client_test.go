@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -608,5 +609,73 @@ func TestObserveRequestSeesEveryCall(t *testing.T) {
 	}
 	if len(seen) != 2 || seen[0].Status != 502 || seen[0].Err == nil || seen[1].Status != 200 || seen[1].Err != nil {
 		t.Errorf("observed %+v", seen)
+	}
+}
+
+// TestRedirectIsNeverFollowed: a 3xx to another host is a failure of its
+// own, and the other host receives nothing, least of all the token. Go's
+// client drops Authorization on a cross-host redirect, but not a custom
+// header such as wolkvox-token.
+func TestRedirectIsNeverFollowed(t *testing.T) {
+	var mu sync.Mutex
+	var elsewhere []http.Header
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		elsewhere = append(elsewhere, r.Header.Clone())
+		mu.Unlock()
+		http.Error(w, "gotcha", http.StatusOK)
+	}))
+	defer other.Close()
+	// The same listener under another host name: for Go's client a
+	// different host, as the token's thief would be.
+	otherURL := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
+	otherHost := strings.TrimPrefix(otherURL, "http://")
+	srv := newFake(t, traffic())
+
+	callerClient := &http.Client{}
+	for name, edit := range map[string]func(*wolkvox.Config){
+		"own client":    func(*wolkvox.Config) {},
+		"caller client": func(c *wolkvox.Config) { c.HTTPClient = callerClient },
+	} {
+		t.Run(name, func(t *testing.T) {
+			var seen []wolkvox.RequestInfo
+			c := newClient(t, srv, edit, func(c *wolkvox.Config) {
+				c.ObserveRequest = func(ri wolkvox.RequestInfo) { seen = append(seen, ri) }
+			})
+			for _, to := range []struct{ location, host string }{
+				{otherURL + "/api/v2/reports_manager.php?api=agent_13_1&leak=query-secret", otherHost},
+				{srv.URL + "/again?leak=query-secret", strings.TrimPrefix(srv.URL, "http://")}, // a loop: one call, not ten
+			} {
+				location := to.location
+				seen = nil
+				before := len(srv.Requests())
+				srv.FailAll(wolkvoxtest.Redirect(location))
+				_, stats, err := transfersOf(t, c, day)
+				var e *wolkvox.Error
+				if !errors.As(err, &e) || e.Reason != wolkvox.ReasonRedirect || e.Status != http.StatusFound {
+					t.Fatalf("%s: %v, want reason redirect with status 302", location, err)
+				}
+				if strings.Contains(err.Error(), "query-secret") || strings.Contains(err.Error(), "reports_manager") {
+					t.Errorf("the error quotes more of the Location than its host: %q", err)
+				}
+				if !strings.Contains(err.Error(), "host "+to.host) {
+					t.Errorf("the error does not name the Location's host %s: %q", to.host, err)
+				}
+				if stats.Calls != 1 || len(srv.Requests())-before != 1 {
+					t.Errorf("calls %d, fake saw %d, want 1: a redirect is not retried", stats.Calls, len(srv.Requests())-before)
+				}
+				if len(seen) != 1 || seen[0].Status != http.StatusFound || seen[0].Err == nil {
+					t.Errorf("observed %+v, want one call with status 302", seen)
+				}
+			}
+		})
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(elsewhere) != 0 {
+		t.Errorf("the other host received %d requests (token sent: %v)", len(elsewhere), elsewhere[0].Get("wolkvox-token") != "")
+	}
+	if callerClient.CheckRedirect != nil {
+		t.Error("New changed the caller's http.Client")
 	}
 }

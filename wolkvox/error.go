@@ -26,6 +26,7 @@ const (
 	ReasonAPIError    Reason = "api_error"     // well-formed JSON that reports an error
 	ReasonTooLarge    Reason = "too_large"     // the body exceeds the documented 256 MB
 	ReasonTooManyRows Reason = "too_many_rows" // at the record cap even for a one-second window
+	ReasonRedirect    Reason = "redirect"      // a 3xx: never followed, the token would go along
 )
 
 // Reasons lists every Reason, so callers can pre-declare label values.
@@ -33,6 +34,7 @@ var Reasons = []Reason{
 	ReasonTimeout, ReasonCanceled, ReasonNetwork, ReasonHTTP5xx, ReasonAuth,
 	ReasonQuota, ReasonConcurrency, ReasonForbidden, ReasonBadRequest,
 	ReasonDecode, ReasonAPIError, ReasonTooLarge, ReasonTooManyRows,
+	ReasonRedirect,
 }
 
 // retryable reports whether a failure of this kind may succeed if the same

@@ -40,6 +40,9 @@ type Fault struct {
 	// Status, when set, answers with this status and Body instead of data.
 	Status int
 	Body   string
+	// Location, when set, is sent as the Location header: with a 3xx
+	// Status, a redirect. See Redirect.
+	Location string
 	// Latency delays the answer; a client with a shorter timeout gives up.
 	Latency time.Duration
 	// Hangup closes the connection without answering.
@@ -57,6 +60,12 @@ type Fault struct {
 // Forbidden returns a fault answering 403 with one of the Text* bodies.
 func Forbidden(text string) Fault {
 	return Fault{Status: http.StatusForbidden, Body: fmt.Sprintf(`{"code":"403","error":%q,"msg":"","data":[]}`, text)}
+}
+
+// Redirect returns a fault answering 302 Found to location, as a
+// misconfigured proxy or a moved server might.
+func Redirect(location string) Fault {
+	return Fault{Status: http.StatusFound, Location: location, Body: `<a href="` + location + `">Found</a>.`}
 }
 
 // Request is one request the server received. It never holds the token.
@@ -303,6 +312,9 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html; charset=UTF-8")
 		} else {
 			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		}
+		if f.Location != "" {
+			w.Header().Set("Location", f.Location)
 		}
 		w.WriteHeader(f.Status)
 		_, _ = w.Write([]byte(f.Body))
