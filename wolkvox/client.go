@@ -226,7 +226,7 @@ func (c *Client) call(ctx context.Context, report Report, w Window, decode func(
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		// Not followed (see New): the token would go along.
 		hungUp = !drain(resp.Body, 64<<10)
-		return &Error{Report: report, Reason: ReasonRedirect, Status: status, Detail: redirectDetail(resp)}
+		return &Error{Report: report, Reason: ReasonRedirect, Status: status, Detail: c.redirectDetail(resp)}
 	default:
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 		hungUp = !drain(resp.Body, 64<<10)
@@ -248,7 +248,7 @@ func (c *Client) call(ctx context.Context, report Report, w Window, decode func(
 
 // redirectDetail names where a redirect pointed: the host only, never the
 // path or query, which may carry anything.
-func redirectDetail(resp *http.Response) string {
+func (c *Client) redirectDetail(resp *http.Response) string {
 	loc, err := resp.Location()
 	switch {
 	case errors.Is(err, http.ErrNoLocation):
@@ -256,7 +256,7 @@ func redirectDetail(resp *http.Response) string {
 	case err != nil || loc.Host == "":
 		return "redirect to an unreadable Location, not followed"
 	}
-	return "redirect to host " + excerpt([]byte(loc.Host)) + ", not followed"
+	return "redirect to host " + c.excerpt([]byte(loc.Host)) + ", not followed"
 }
 
 // maxDrain bounds how much of an abandoned body is read and discarded.
@@ -280,28 +280,38 @@ func drain(body io.Reader, limit int64) bool {
 }
 
 // statusError maps an unsuccessful HTTP status and its body to an Error.
-// The 403 texts come from the vendor's response-code page.
+// The 401 and 403 texts come from the vendor's response-code page.
+//
+// An answer to a bad token is where a server is most likely to echo it, so
+// for 401 and 403 the error quotes only the vendor's phrase it recognised,
+// never the body.
 func (c *Client) statusError(report Report, status int, body []byte) *Error {
-	e := &Error{Report: report, Status: status, Detail: c.redact(excerpt(body))}
+	e := &Error{Report: report, Status: status}
 	text := strings.ToUpper(string(body))
+	phrase := func(p string) string {
+		if strings.Contains(text, p) {
+			return p
+		}
+		return ""
+	}
 	switch {
 	case status == http.StatusUnauthorized:
-		e.Reason = ReasonAuth
+		e.Reason, e.Detail = ReasonAuth, phrase("PLEASE ENTER THE WOLKVOX-TOKEN")
 	case status == http.StatusForbidden:
 		switch {
 		case strings.Contains(text, "TOKEN LIMIT EXCEEDED"):
-			e.Reason = ReasonQuota
+			e.Reason, e.Detail = ReasonQuota, "TOKEN LIMIT EXCEEDED"
 		case strings.Contains(text, "SIMULTANEOUS"):
-			e.Reason = ReasonConcurrency
+			e.Reason, e.Detail = ReasonConcurrency, "EXCEEDS THE LIMIT OF SIMULTANEOUS REQUESTS"
 		case strings.Contains(text, "VALIDATE TOKEN"):
-			e.Reason = ReasonAuth
+			e.Reason, e.Detail = ReasonAuth, "PLEASE VALIDATE TOKEN"
 		default:
 			e.Reason = ReasonForbidden // e.g. during the platform's backups
 		}
 	case status >= 500:
-		e.Reason = ReasonHTTP5xx
+		e.Reason, e.Detail = ReasonHTTP5xx, c.excerpt(body)
 	default:
-		e.Reason = ReasonBadRequest
+		e.Reason, e.Detail = ReasonBadRequest, c.excerpt(body)
 	}
 	return e
 }
@@ -338,18 +348,17 @@ func (c *Client) classify(report Report, status int, err error, ctx context.Cont
 		if errors.As(err, &ue) {
 			cause = ue.Err
 		}
-		e.Detail = c.redact(excerpt([]byte(cause.Error())))
+		e.Detail = c.excerpt([]byte(cause.Error()))
 	}
 	return e
 }
 
-// redact removes the token from text that may echo it, such as an error
-// body from a server that quotes the rejected token.
-func (c *Client) redact(s string) string {
-	if c.cfg.Token == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, c.cfg.Token, "<token>")
+// excerpt is a short, printable prefix of text that may echo the token,
+// such as an error body from a server that quotes the rejected token. The
+// token is redacted from the whole text first, so a cut cannot leave part
+// of it behind.
+func (c *Client) excerpt(text []byte) string {
+	return excerpt([]byte(redactToken(toValidUTF8(text), c.cfg.Token)))
 }
 
 var errTooLarge = errors.New("response body exceeds the size limit")

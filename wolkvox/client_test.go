@@ -679,3 +679,46 @@ func TestRedirectIsNeverFollowed(t *testing.T) {
 		t.Error("New changed the caller's http.Client")
 	}
 }
+
+// TestEchoedTokenIsRedactedBeforeTheCut: a body that echoes the token, as
+// is, PHP-escaped (\/), \u-escaped or upper-cased, anywhere (also where
+// the excerpt is cut), leaves no 8 characters of it in the error.
+func TestEchoedTokenIsRedactedBeforeTheCut(t *testing.T) {
+	const token = "s3cr3t/T0ken-value-0123456789"
+	escaped := strings.ReplaceAll(token, "/", `\/`)
+	uEscaped := `\u0073\u0033` + escaped[2:]
+	upper := strings.ToUpper(token)
+	srv := wolkvoxtest.NewServer(wolkvoxtest.Config{Token: token, Location: bogota})
+	defer srv.Close()
+	echoes := `plain ` + token + ` escaped ` + escaped + ` u ` + uEscaped + ` upper ` + upper
+	for _, f := range []struct {
+		fault  wolkvoxtest.Fault
+		reason wolkvox.Reason
+	}{
+		{wolkvoxtest.Fault{Status: 403, Body: `{"code":"403","error":"PLEASE VALIDATE TOKEN ` + escaped + `","token":"` + upper + `"}`}, wolkvox.ReasonAuth},
+		{wolkvoxtest.Fault{Status: 403, Body: `<html>Forbidden: ` + echoes + `</html>`}, wolkvox.ReasonForbidden},
+		{wolkvoxtest.Fault{Status: 401, Body: `PLEASE ENTER THE WOLKVOX-TOKEN ` + echoes}, wolkvox.ReasonAuth},
+		{wolkvoxtest.Fault{Status: 403, Body: `TOKEN LIMIT EXCEEDED for ` + echoes}, wolkvox.ReasonQuota},
+		// Where the excerpt is cut (120 characters): redaction comes first.
+		{wolkvoxtest.Fault{Status: 500, Body: strings.Repeat("x", 100) + token}, wolkvox.ReasonHTTP5xx},
+		{wolkvoxtest.Fault{Status: 500, Body: strings.Repeat("x", 100) + escaped}, wolkvox.ReasonHTTP5xx},
+		{wolkvoxtest.Fault{Status: 502, Body: echoes}, wolkvox.ReasonHTTP5xx},
+		{wolkvoxtest.Fault{Status: 400, Body: echoes}, wolkvox.ReasonBadRequest},
+		{wolkvoxtest.Fault{Status: 200, Body: `{"code":"500","error":"bad ` + uEscaped + `","data":[]}`}, wolkvox.ReasonAPIError},
+		{wolkvoxtest.Fault{Status: 200, Body: `{"code":"500","error":"` + strings.Repeat("y", 80) + escaped + `","data":[]}`}, wolkvox.ReasonAPIError},
+	} {
+		srv.FailAll(f.fault)
+		c := newClient(t, srv, func(c *wolkvox.Config) { c.Retry = wolkvox.RetryPolicy{Attempts: 1} })
+		_, _, err := transfersOf(t, c, day)
+		if wolkvox.ReasonOf(err) != f.reason {
+			t.Fatalf("body %q: reason %q (%v), want %q", f.fault.Body, wolkvox.ReasonOf(err), err, f.reason)
+		}
+		msg := strings.ToLower(err.Error())
+		for i := 0; i+8 <= len(token); i++ {
+			if part := strings.ToLower(token[i : i+8]); strings.Contains(msg, part) {
+				t.Errorf("body %q: the error shows %q of the token: %q", f.fault.Body, part, err)
+				break
+			}
+		}
+	}
+}
