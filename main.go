@@ -273,9 +273,13 @@ func run(args []string, stderr io.Writer) int {
 // checkBaseURL rejects a URL the client cannot use and warns when the token
 // would cross a network in clear text.
 func checkBaseURL(raw string, logger log.Logger) error {
+	// The URL is quoted redacted: it may hold a password.
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("--wolkvox.url %q is not an http(s) URL with a host", raw)
+		return fmt.Errorf("--wolkvox.url %q is not an http(s) URL with a host", wolkvox.RedactURL(raw))
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return fmt.Errorf("--wolkvox.url %q must not have a query or fragment: the exporter writes the query itself (api, date_ini, date_end)", wolkvox.RedactURL(raw))
 	}
 	if u.Scheme == "http" {
 		if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {

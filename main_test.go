@@ -105,9 +105,10 @@ func TestBadConfigurationExits2BeforeListening(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, tc := range map[string]struct {
-		env  []string
-		args []string
-		want string
+		env    []string
+		args   []string
+		want   string
+		absent string // a secret the line must not show
 	}{
 		"no token":         {args: []string{"--wolkvox.server=0002"}, want: "no token"},
 		"unreadable token": {args: []string{"--wolkvox.server=0002", "--wolkvox.token-file=" + filepath.Join(dir, "missing")}, want: "cannot read --wolkvox.token-file"},
@@ -131,6 +132,11 @@ func TestBadConfigurationExits2BeforeListening(t *testing.T) {
 		"bad web config":      {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--web.config.file=" + badWebConfig}, want: "--web.config.file " + badWebConfig},
 		"missing web config":  {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--web.config.file=" + filepath.Join(dir, "missing.yml")}, want: "no such file"},
 		"metrics on /-/ready": {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--web.telemetry-path=/-/ready"}, want: "is taken"},
+		// A URL is quoted with its password and query hidden.
+		"url with a query":     {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.url=https://u:hunter2-pw@example.com/?key=q-secret"}, want: "must not have a query", absent: "secret"},
+		"url with a fragment":  {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.url=https://example.com/#x"}, want: "must not have a query or fragment"},
+		"password, bad scheme": {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.url=ftp://u:hunter2-pw@example.com"}, want: `"ftp://u:xxxxx@example.com" is not an http(s) URL`, absent: "hunter2"},
+		"password, bad url":    {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.url=http://u:hunter2-pw@example.com:port/"}, want: "is not an http(s) URL", absent: "hunter2"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			port := exportertest.FreePort(t)
@@ -149,10 +155,26 @@ func TestBadConfigurationExits2BeforeListening(t *testing.T) {
 			if len(lines) != 1 || !strings.Contains(lines[0], tc.want) || !strings.HasPrefix(lines[0], "wolkvox_exporter: error: ") {
 				t.Errorf("output is not one error line with %q:\n%s", tc.want, out)
 			}
+			if tc.absent != "" && strings.Contains(string(out), tc.absent) {
+				t.Errorf("the output shows %q:\n%s", tc.absent, out)
+			}
 			if strings.Contains(string(out), "Listening on") {
 				t.Error("it listened before failing")
 			}
 		})
+	}
+}
+
+// TestURLPasswordNeverLogged: a password in --wolkvox.url shows as xxxxx
+// in the startup line, the only line that names the URL.
+func TestURLPasswordNeverLogged(t *testing.T) {
+	srv, _ := fakeAPI(t, "")
+	withPassword := strings.Replace(srv.URL, "http://", "http://exporter:hunter2-pw@", 1)
+	p := exportertest.Start(t, binary, []string{"WOLKVOX_TOKEN=" + srv.Token()}, "--wolkvox.url="+withPassword, "--poll.interval=1h")
+	p.WaitFor(t, "/-/ready", 20*time.Second, func(status int, _ string) bool { return status == 200 })
+	p.Stop(t)
+	if log := p.Log(); strings.Contains(log, "hunter2") || !strings.Contains(log, "exporter:xxxxx@") {
+		t.Errorf("the log shows the password, or not the redacted URL:\n%s", log)
 	}
 }
 

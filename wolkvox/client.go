@@ -111,17 +111,20 @@ func New(cfg Config) (*Client, error) {
 	default:
 		return nil, fmt.Errorf("wolkvox: server code %q is not like 0002", cfg.Server)
 	}
+	// Errors name the URL redacted: it may hold a password. A parse
+	// error is not wrapped, because it quotes the URL whole.
 	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("wolkvox: base URL: %w", err)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("wolkvox: base URL %q is not an http(s) URL with a host", RedactURL(raw))
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("wolkvox: base URL %q is not an http(s) URL with a host", raw)
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		// The client writes the query itself; one in the base URL would
+		// be dropped without a word.
+		return nil, fmt.Errorf("wolkvox: base URL %q has a query or fragment; the client writes the query itself", RedactURL(raw))
 	}
 	if !strings.HasSuffix(u.Path, ".php") {
 		u.Path = strings.TrimSuffix(u.Path, "/") + apiPath
 	}
-	u.RawQuery, u.Fragment = "", ""
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
@@ -152,8 +155,36 @@ func New(cfg Config) (*Client, error) {
 	return &Client{cfg: cfg, endpoint: u, turn: make(chan struct{}, 1)}, nil
 }
 
-// Endpoint returns the URL calls go to, without query. It holds no secret.
-func (c *Client) Endpoint() string { return c.endpoint.String() }
+// Endpoint returns the URL calls go to, without query, and with any
+// password in it replaced by xxxxx. It holds no secret.
+func (c *Client) Endpoint() string { return c.endpoint.Redacted() }
+
+// userinfo matches the user and password of a URL that does not parse.
+var userinfo = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@`)
+
+// RedactURL returns raw fit for a log line or an error: a password is
+// replaced by xxxxx and a query or fragment by "…", which may carry
+// secrets too. It works on URLs that do not parse as well.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		s := userinfo.ReplaceAllString(raw, "${1}xxxxx@")
+		if i := strings.IndexAny(s, "?#"); i >= 0 {
+			s = s[:i+1] + "…"
+		}
+		return s
+	}
+	query, fragment := u.RawQuery != "" || u.ForceQuery, u.Fragment != ""
+	u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""
+	s := u.Redacted()
+	if query {
+		s += "?…"
+	}
+	if fragment {
+		s += "#…"
+	}
+	return s
+}
 
 func (c *Client) requestURL(report Report, w Window) string {
 	q := url.Values{}

@@ -153,9 +153,16 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		"bad url":         {BaseURL: "ftp://example.com", Token: "x", Location: bogota},
 		"url sans host":   {BaseURL: "http://", Token: "x", Location: bogota},
 		"token with CRLF": {Server: "0002", Token: "x\r\nX-Evil: 1", Location: bogota},
+		"url with query":  {BaseURL: "https://u:hunter2-pw@example.com/?server=2", Token: "x", Location: bogota},
+		"url with #":      {BaseURL: "https://example.com/#x", Token: "x", Location: bogota},
+		"password, ftp":   {BaseURL: "ftp://u:hunter2-pw@example.com", Token: "x", Location: bogota},
+		"password, bad":   {BaseURL: "http://u:hunter2-pw@example.com:port/%zz", Token: "x", Location: bogota},
 	} {
-		if _, err := wolkvox.New(cfg); err == nil {
+		_, err := wolkvox.New(cfg)
+		if err == nil {
 			t.Errorf("%s: New succeeded", name)
+		} else if strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%s: the error shows the URL's password: %v", name, err)
 		}
 	}
 	c, err := wolkvox.New(wolkvox.Config{Server: "0002", Token: "x", Location: bogota})
@@ -164,6 +171,31 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}
 	if got := c.Endpoint(); got != "https://wv0002.wolkvox.com/api/v2/reports_manager.php" {
 		t.Errorf("endpoint %q", got)
+	}
+}
+
+func TestEndpointHidesThePassword(t *testing.T) {
+	c, err := wolkvox.New(wolkvox.Config{BaseURL: "https://exporter:hunter2-pw@proxy.example.com/wolkvox", Token: "x", Location: bogota})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.Endpoint(), "https://exporter:xxxxx@proxy.example.com/wolkvox/api/v2/reports_manager.php"; got != want {
+		t.Errorf("endpoint %q, want %q", got, want)
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://wv0002.wolkvox.com":             "https://wv0002.wolkvox.com",
+		"http://u:hunter2@host:8080/p":           "http://u:xxxxx@host:8080/p",
+		"http://u:hunter2@host/p?token=abc#frag": "http://u:xxxxx@host/p?…#…",
+		"http://u:hun@ter2@host:port/%zz":        "http://xxxxx@host:port/%zz",
+		"http://host:port/%zz?token=abc":         "http://host:port/%zz?…",
+		"ftp://u:hunter2@x":                      "ftp://u:xxxxx@x",
+	} {
+		if got := wolkvox.RedactURL(in); got != want {
+			t.Errorf("%s: got %q, want %q", in, got, want)
+		}
 	}
 }
 
