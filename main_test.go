@@ -100,6 +100,13 @@ func TestBadConfigurationExits2BeforeListening(t *testing.T) {
 	if err := os.WriteFile(empty, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	tokenFile := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return "--wolkvox.token-file=" + path
+	}
 	badWebConfig := filepath.Join(dir, "web.yml")
 	if err := os.WriteFile(badWebConfig, []byte("tls_server_config:\n  cert_file: [\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -132,6 +139,14 @@ func TestBadConfigurationExits2BeforeListening(t *testing.T) {
 		"bad web config":      {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--web.config.file=" + badWebConfig}, want: "--web.config.file " + badWebConfig},
 		"missing web config":  {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--web.config.file=" + filepath.Join(dir, "missing.yml")}, want: "no such file"},
 		"metrics on /-/ready": {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--web.telemetry-path=/-/ready"}, want: "is taken"},
+		// A token that cannot be a header value; the line never shows it.
+		"token with NUL":     {args: []string{"--wolkvox.server=0002", tokenFile("nul", "abc\x00tok-secret")}, want: "nul: token contains control character 0x00", absent: "secret"},
+		"token with ESC":     {args: []string{"--wolkvox.server=0002", tokenFile("esc", "\x1b[31mtok-secret")}, want: "esc: token contains control character 0x1b", absent: "secret"},
+		"token on two lines": {args: []string{"--wolkvox.server=0002", tokenFile("lines", "tok-secret\nsecond-secret\n")}, want: "lines: token contains a line break", absent: "secret"},
+		"token not ASCII":    {args: []string{"--wolkvox.server=0002", tokenFile("accent", "tók-secret")}, want: "accent: token contains a non-ASCII byte", absent: "secret"},
+		"token file UTF-16":  {args: []string{"--wolkvox.server=0002", tokenFile("utf16", "\xff\xfet\x00o\x00k\x00")}, want: "utf16 is UTF-16 text"},
+		"env token with BEL": {env: []string{"WOLKVOX_TOKEN=tok\x07secret"}, args: []string{"--wolkvox.server=0002"}, want: "WOLKVOX_TOKEN: token contains control character 0x07", absent: "secret"},
+		"env token with DEL": {env: []string{"WOLKVOX_TOKEN=tok\x7fsecret"}, args: []string{"--wolkvox.server=0002"}, want: "WOLKVOX_TOKEN: token contains control character 0x7f", absent: "secret"},
 		// A URL is quoted with its password and query hidden.
 		"url with a query":     {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.url=https://u:hunter2-pw@example.com/?key=q-secret"}, want: "must not have a query", absent: "secret"},
 		"url with a fragment":  {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.url=https://example.com/#x"}, want: "must not have a query or fragment"},
@@ -162,6 +177,22 @@ func TestBadConfigurationExits2BeforeListening(t *testing.T) {
 				t.Error("it listened before failing")
 			}
 		})
+	}
+}
+
+// TestTokenByteOrderMarkIsDropped: an editor's UTF-8 byte-order mark is
+// not part of the token; without this, every call failed as network.
+func TestTokenByteOrderMarkIsDropped(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(file, []byte("\xef\xbb\xbfabc-token\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := readToken(file); got != "abc-token" || err != nil {
+		t.Errorf("token file with a BOM: %q, %v", got, err)
+	}
+	t.Setenv("WOLKVOX_TOKEN", "\ufeffenv-token ")
+	if got, err := readToken(""); got != "env-token" || err != nil {
+		t.Errorf("WOLKVOX_TOKEN with a BOM: %q, %v", got, err)
 	}
 }
 

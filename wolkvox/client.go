@@ -94,8 +94,8 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Token == "" {
 		return nil, errors.New("wolkvox: no token")
 	}
-	if strings.ContainsAny(cfg.Token, "\r\n") {
-		return nil, errors.New("wolkvox: token contains a line break")
+	if err := CheckToken(cfg.Token); err != nil {
+		return nil, fmt.Errorf("wolkvox: %w", err)
 	}
 	if cfg.Location == nil {
 		return nil, errors.New("wolkvox: no time zone")
@@ -153,6 +153,25 @@ func New(cfg Config) (*Client, error) {
 	}
 	cfg.Retry = cfg.Retry.withDefaults()
 	return &Client{cfg: cfg, endpoint: u, turn: make(chan struct{}, 1)}, nil
+}
+
+// CheckToken reports whether token can be sent as the wolkvox-token
+// header: printable ASCII only. A control character, NUL or DEL cannot be
+// in a header value, and the API's tokens are ASCII; such a token would
+// fail every call as a network error and spend quota on retries. The error
+// says where the first bad byte is, never what the token is.
+func CheckToken(token string) error {
+	for i := 0; i < len(token); i++ {
+		switch c := token[i]; {
+		case c == '\r' || c == '\n':
+			return fmt.Errorf("token contains a line break (at byte %d)", i)
+		case c < 0x20 || c == 0x7f:
+			return fmt.Errorf("token contains control character 0x%02x (at byte %d), which cannot be in an HTTP header", c, i)
+		case c >= 0x80:
+			return fmt.Errorf("token contains a non-ASCII byte (at byte %d); tokens are ASCII", i)
+		}
+	}
+	return nil
 }
 
 // Endpoint returns the URL calls go to, without query, and with any
