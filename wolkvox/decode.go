@@ -61,7 +61,10 @@ func DecodeInteractions(r io.Reader, loc *time.Location, maxRecords int, fn func
 // decodeResponse walks the envelope {"code", "error", "msg", "data"} in any
 // key order and hands the kept values of each element of data to record.
 func decodeResponse(r io.Reader, maxRecords int, lookup func([]byte) int, record func([]keptValue) error) (int, error) {
-	s := newScanner(r)
+	return decodeScanned(newScanner(r), maxRecords, lookup, record)
+}
+
+func decodeScanned(s *scanner, maxRecords int, lookup func([]byte) int, record func([]keptValue) error) (int, error) {
 	var (
 		code, errText    string
 		hasCode, hasData bool
