@@ -758,3 +758,29 @@ func TestEchoedTokenIsRedactedBeforeTheCut(t *testing.T) {
 		}
 	}
 }
+
+// TestGzipBombIsTooLarge: Go's client inflates a gzip body it asked for
+// on its own, so the size limit must count inflated bytes. A body of a few
+// KB on the wire that inflates past MaxBodyBytes fails as too_large, at
+// once, not at the timeout. One under the limit decodes.
+func TestGzipBombIsTooLarge(t *testing.T) {
+	srv := newFake(t, traffic())
+	c := newClient(t, srv, func(c *wolkvox.Config) {
+		c.MaxBodyBytes = 1 << 20
+		c.Timeout = 30 * time.Second
+	})
+	srv.FailNext(1, wolkvoxtest.Fault{GzipBomb: 64 << 20})
+	start := time.Now()
+	_, stats, err := interactionsOf(t, c, day)
+	if r := wolkvox.ReasonOf(err); r != wolkvox.ReasonTooLarge || stats.Calls != 1 {
+		t.Fatalf("reason %q (%v) after %d calls, want too_large after 1", r, err, stats.Calls)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("took %v", took)
+	}
+	srv.FailNext(1, wolkvoxtest.Fault{GzipBomb: 100 << 10})
+	recs, _, err := transfersOf(t, c, day)
+	if err != nil || len(recs) != 1 {
+		t.Errorf("a gzip body under the limit: %d records, %v", len(recs), err)
+	}
+}

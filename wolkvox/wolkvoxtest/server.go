@@ -2,6 +2,7 @@ package wolkvoxtest
 
 import (
 	"bufio"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"net/http"
@@ -51,6 +52,11 @@ type Fault struct {
 	PHPWarning bool
 	// CutAfter, when > 0, aborts the normal response after that many bytes.
 	CutAfter int
+	// GzipBomb, when > 0, answers 200 with Content-Encoding: gzip and a
+	// body that inflates to a complete response of one record whose
+	// personal field (ani, body) holds GzipBomb bytes: a few KB on the
+	// wire per MB inflated. Go's client inflates it on its own.
+	GzipBomb int64
 	// Code replaces the envelope's code, e.g. "0", 200 or "500".
 	Code any
 	// Error, when set, is the envelope's error text.
@@ -320,7 +326,34 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(f.Body))
 		return
 	}
+	if f != nil && f.GzipBomb > 0 {
+		req.Status = http.StatusOK
+		serveGzipBomb(w, req.Report, f.GzipBomb)
+		return
+	}
 	s.serveData(w, &req, f)
+}
+
+// serveGzipBomb writes a gzip stream that inflates to a response of one
+// record with a string field of size bytes, compressing as it goes.
+func serveGzipBomb(w http.ResponseWriter, report wolkvox.Report, size int64) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Encoding", "gzip")
+	w.WriteHeader(http.StatusOK)
+	field := "ani"
+	if report == wolkvox.ReportInteractions {
+		field = "body"
+	}
+	zw, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
+	_, _ = fmt.Fprintf(zw, `{"code":"200","error":null,"msg":"1 records were found","data":[{"date":"2026-06-01 10:00:00","date_creation":"2026-06-01 10:00:00","%s":"`, field)
+	block := []byte(strings.Repeat("x", 64<<10))
+	for left := size; left > 0; left -= int64(len(block)) {
+		if _, err := zw.Write(block[:min(left, int64(len(block)))]); err != nil {
+			return // the client hung up
+		}
+	}
+	_, _ = zw.Write([]byte(`"}]}`))
+	_ = zw.Close()
 }
 
 // delivers reports whether a response with this fault still hands a
