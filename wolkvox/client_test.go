@@ -239,7 +239,7 @@ func TestResponseForms(t *testing.T) {
 		{name: "200 not json", fault: wolkvoxtest.Fault{Status: 200, Body: "OK"}, want: wolkvox.ReasonDecode},
 		{name: "200 empty body", fault: wolkvoxtest.Fault{Status: 200, Body: ""}, want: wolkvox.ReasonDecode},
 		{name: "php warning", fault: wolkvoxtest.Fault{PHPWarning: true}, want: wolkvox.ReasonDecode},
-		{name: "cut mid-stream", fault: wolkvoxtest.Fault{CutAfter: 60}, want: wolkvox.ReasonDecode},
+		{name: "cut mid-stream", fault: wolkvoxtest.Fault{CutAfter: 60}, want: wolkvox.ReasonNetwork},
 		{name: "hang up", fault: wolkvoxtest.Fault{Hangup: true}, want: wolkvox.ReasonNetwork},
 	}
 	for _, tc := range cases {
@@ -782,5 +782,44 @@ func TestGzipBombIsTooLarge(t *testing.T) {
 	recs, _, err := transfersOf(t, c, day)
 	if err != nil || len(recs) != 1 {
 		t.Errorf("a gzip body under the limit: %d records, %v", len(recs), err)
+	}
+}
+
+// TestCutBodyIsRetried: a body the transport reports cut off mid-stream
+// (io.ErrUnexpectedEOF: a chunked body without its last chunk, or one
+// shorter than its Content-Length) is a network failure, retried; the
+// retry delivers every record once.
+func TestCutBodyIsRetried(t *testing.T) {
+	srv := newFake(t, traffic())
+	c := newClient(t, srv, func(c *wolkvox.Config) {
+		c.Retry.Sleep = func(context.Context, time.Duration) error { waitIdle(t, srv); return nil }
+	})
+	hour := wolkvox.Window{Start: day.Start, End: day.Start.Add(time.Hour - time.Second)}
+	srv.FailNext(1, wolkvoxtest.Fault{CutAfter: 5000})
+	recs, stats, err := transfersOf(t, c, hour)
+	if err != nil || stats.Calls != 2 {
+		t.Fatalf("calls %d, %v; want a retry that succeeds", stats.Calls, err)
+	}
+	if len(recs) != len(srv.ServedTransfers()) || len(recs) < 60 {
+		t.Errorf("delivered %d records, fake served %d", len(recs), len(srv.ServedTransfers()))
+	}
+
+	// A body shorter than its Content-Length, from a server that is not
+	// the fake: the same failure, whatever the framing.
+	short := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Length", "100000")
+		_, _ = w.Write([]byte(`{"code":"200","error":null,"data":[{"conn_id_transfer":"1"}`))
+	}))
+	defer short.Close()
+	var calls int
+	c2, err := wolkvox.New(wolkvox.Config{BaseURL: short.URL, Token: "t", Location: bogota,
+		Retry: wolkvox.RetryPolicy{Attempts: 2, Sleep: func(context.Context, time.Duration) error { return nil }},
+		ObserveRequest: func(wolkvox.RequestInfo) { calls++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c2.FetchTransfers(context.Background(), day, func(wolkvox.Window, []wolkvox.Transfer) error { return nil })
+	if r := wolkvox.ReasonOf(err); r != wolkvox.ReasonNetwork || calls != 2 {
+		t.Errorf("short Content-Length: reason %q (%v) after %d calls, want network after 2", r, err, calls)
 	}
 }

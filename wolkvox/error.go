@@ -15,14 +15,14 @@ type Reason string
 const (
 	ReasonTimeout     Reason = "timeout"       // the call, or its context, ran out of time
 	ReasonCanceled    Reason = "canceled"      // the caller's context was canceled
-	ReasonNetwork     Reason = "network"       // connection refused, reset, DNS, TLS
+	ReasonNetwork     Reason = "network"       // connection refused, reset, DNS, TLS, body cut off mid-stream
 	ReasonHTTP5xx     Reason = "http_5xx"      // the server failed
 	ReasonAuth        Reason = "auth"          // 401, or 403 PLEASE VALIDATE TOKEN
 	ReasonQuota       Reason = "quota"         // 403 TOKEN LIMIT EXCEEDED: daily quota spent
 	ReasonConcurrency Reason = "concurrency"   // 403 EXCEEDS THE LIMIT OF SIMULTANEOUS REQUESTS
 	ReasonForbidden   Reason = "forbidden"     // any other 403, e.g. during the platform's backups
 	ReasonBadRequest  Reason = "bad_request"   // 400, or another unexpected 4xx
-	ReasonDecode      Reason = "decode"        // not the JSON the API documents, or cut off
+	ReasonDecode      Reason = "decode"        // not the JSON the API documents
 	ReasonAPIError    Reason = "api_error"     // well-formed JSON that reports an error
 	ReasonTooLarge    Reason = "too_large"     // the body exceeds the documented 256 MB
 	ReasonTooManyRows Reason = "too_many_rows" // at the record cap even for a one-second window

@@ -44,8 +44,14 @@ func newScanner(r io.Reader) *scanner {
 	return &scanner{r: r, buf: make([]byte, 0, 64<<10)}
 }
 
+// errCut marks a body the transport reports cut off mid-stream (a chunked
+// body without its last chunk, or shorter than its Content-Length): a
+// network failure, which a retry may cure, not a broken response.
+var errCut = errors.New("body cut off mid-stream")
+
 // fill reads more of the body, keeping buf[pos:end]. It returns a decode
-// error for a body that ends early and the reader's error for a broken one.
+// error for a body that ends, complete as far as HTTP goes, before the JSON
+// does, and the reader's error for a broken body.
 func (s *scanner) fill() error {
 	if s.eof {
 		return decodeErrorf("body ended before the response was complete")
@@ -72,8 +78,7 @@ func (s *scanner) fill() error {
 			s.eof = true
 			return nil
 		case errors.Is(err, io.ErrUnexpectedEOF):
-			// A body cut off mid-stream: a broken response, not a network failure.
-			return decodeErrorf("body ended before the response was complete")
+			return fmt.Errorf("%w: %w", errCut, err)
 		case err != nil:
 			return err
 		case n > 0:
