@@ -5,10 +5,16 @@ import "time"
 // interner shares one string among records for fields that repeat (agent
 // names, skills, types, channels), so a response of 60,000 records holds a
 // few hundred distinct strings rather than 60,000 copies. It is bounded so a
-// hostile response cannot grow it without limit.
+// hostile response cannot grow it without limit: at most maxInterned
+// values, each of at most maxInternedRaw raw bytes. Its keys are raw
+// values, so interning long ones would keep them whole: 8,000 distinct
+// names of 25 KB held 253 MB. Real names, skills and codes are far shorter.
 type interner struct{ m map[string]string }
 
-const maxInterned = 8192
+const (
+	maxInterned    = 8192
+	maxInternedRaw = 64
+)
 
 func newInterner() *interner { return &interner{m: make(map[string]string, 256)} }
 
@@ -20,6 +26,9 @@ func (in *interner) text(v []byte) (string, bool) {
 		return "", false
 	case '"':
 		raw := v[1 : len(v)-1]
+		if len(raw) > maxInternedRaw {
+			return unquote(v), true // capped at MaxFieldLen, not kept here
+		}
 		if s, ok := in.m[string(raw)]; ok { // no allocation for the lookup
 			return s, true
 		}

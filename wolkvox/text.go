@@ -70,7 +70,13 @@ func unquote(raw []byte) string {
 	} else {
 		s = toValidUTF8(unescape(limitBytes(raw, 4*MaxFieldLen)))
 	}
-	return clean(s)
+	c := clean(s)
+	if len(c) < len(s) {
+		// A part of s: copied, so that the record does not keep all of
+		// s's up to 4*MaxFieldLen bytes alive.
+		return strings.Clone(c)
+	}
+	return c
 }
 
 // clean trims Unicode space, maps "-" to "" and caps the length at a rune
