@@ -813,7 +813,7 @@ func TestCutBodyIsRetried(t *testing.T) {
 	defer short.Close()
 	var calls int
 	c2, err := wolkvox.New(wolkvox.Config{BaseURL: short.URL, Token: "t", Location: bogota,
-		Retry: wolkvox.RetryPolicy{Attempts: 2, Sleep: func(context.Context, time.Duration) error { return nil }},
+		Retry:          wolkvox.RetryPolicy{Attempts: 2, Sleep: func(context.Context, time.Duration) error { return nil }},
 		ObserveRequest: func(wolkvox.RequestInfo) { calls++ }})
 	if err != nil {
 		t.Fatal(err)
