@@ -241,3 +241,34 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 	c.b = c.b[n:]
 	return n, nil
 }
+
+// TestControlCharactersNeverReachValues: escaped controls and bidi
+// overrides made label values such as channel="Email\x00", which look the
+// same as the real ones. They are removed.
+func TestControlCharactersNeverReachValues(t *testing.T) {
+	transfers, err := decodeTransfers(t, wolkvoxtest.TransfersResponse([]wolkvoxtest.RawTransfer{{
+		ConnIDTransfer: "1", Date: "2026-06-01 10:00:00",
+		Override: map[string]string{
+			"type_call":         `"transfer\u0000"`,
+			"origin_agent_name": `"\u202eANA\u202c"`,
+			"origin_agent_id":   `"12\u0007462"`,
+			"skill_id":          `"101\u001b[0m"`,
+		},
+	}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr := transfers[0]; tr.TypeCall != "transfer" || tr.OriginAgentName != "ANA" || tr.OriginAgentID != "12462" || tr.SkillID != "101[0m" {
+		t.Errorf("transfer %+v", tr)
+	}
+	interactions, err := decodeInteractions(t, wolkvoxtest.InteractionsResponse([]wolkvoxtest.RawInteraction{{
+		CaseID: "1", DateCreation: "2026-06-01 10:00:00",
+		Override: map[string]string{"channel": `"Email\u0000"`, "status": `"\u2066open\u2069"`, "agent_name": "\"SOF\u00cdA\u200f\""},
+	}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := interactions[0]; c.Channel != "Email" || c.Status != "open" || c.AgentName != "SOFÍA" {
+		t.Errorf("interaction %+v", c)
+	}
+}

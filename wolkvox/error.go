@@ -87,12 +87,16 @@ func ReasonOf(err error) Reason {
 const maxExcerpt = 120
 
 // excerpt returns a printable, single-line prefix of b. The result is safe
-// to log: control characters are replaced and the length is bounded.
+// to log: control characters are replaced, invisible and bidirectional
+// formatting characters removed, and the length is bounded.
 func excerpt(b []byte) string {
 	s := toValidUTF8(b)
 	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
+		switch {
+		case r < 0x20 || r == 0x7f:
 			return ' '
+		case invisible(r):
+			return -1
 		}
 		return r
 	}, s)

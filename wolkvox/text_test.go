@@ -32,6 +32,17 @@ func TestUnquote(t *testing.T) {
 		`"a\"b\\c\/d\n"`:       "a\"b\\c/d",
 		`"\u00d1\ud83d\ude00"`: "Ñ😀",
 		`"\u00a0x\u00a0"`:      "x",
+		// Controls and invisible formatting characters are removed.
+		`"Email\u0000"`:                             "Email",
+		`"Email\u001b[31m"`:                         "Email[31m",
+		`"A\u0007B\u007fC\u0085"`:                   "ABC",
+		`"\u202eSOF\u00cdA\u202c"`:                  "SOFÍA",
+		`"x\u2066y\u2069\u200e\u200f"`:              "xy",
+		`"\ufeffchat\u200b\u2060"`:                  "chat",
+		`" \u0000 - \u0000 "`:                       "",
+		"\"A\x7fB\xc2\x85C\"":                       "ABC",      // raw DEL and C1, in UTF-8
+		"\"MU\x81OZ\"":                              "MUOZ",     // Windows-1252 0x81 is undefined: U+0081
+		"\"PE\xc3\x91A \xe2\x80\x9cJ\xe2\x80\x9d\"": "PEÑA “J”", // lead bytes of kept characters
 	} {
 		if got := unquote([]byte(in)); got != want {
 			t.Errorf("%s: got %q, want %q", in, got, want)
