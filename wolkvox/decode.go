@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 )
 
@@ -149,13 +150,7 @@ func decodeScanned(s *scanner, maxRecords int, lookup func([]byte) int, record f
 		case `"code"`:
 			code, hasCode = scalarText(value), true
 		case `"error"`:
-			switch value[0] {
-			case '"':
-				errText = unquote(value)
-			case 'n':
-			default:
-				errText = excerpt(value)
-			}
+			errText = envelopeError(value)
 		case `"data"`:
 			hasData = true
 			var err error
@@ -186,6 +181,27 @@ func decodeScanned(s *scanner, maxRecords int, lookup func([]byte) int, record f
 		return n, decodeErrorf("response has no data")
 	}
 	return n, nil
+}
+
+// envelopeError returns the text of the envelope's error member, or ""
+// when it reports no error. null, false, "", 0 and a blank string say "no
+// error", as they would to the PHP that writes them; a non-empty string,
+// true, a non-zero number, an object or an array report one.
+func envelopeError(v []byte) string {
+	switch v[0] {
+	case '"':
+		return unquote(v)
+	case 'n', 'f':
+		return ""
+	case 't':
+		return "true"
+	case '{', '[':
+		return excerpt(v)
+	}
+	if f, err := strconv.ParseFloat(string(v), 64); err == nil && f == 0 {
+		return ""
+	}
+	return excerpt(v)
 }
 
 // decodeData reads the value of data: null (no records), or a list of

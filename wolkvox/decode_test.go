@@ -272,3 +272,21 @@ func TestControlCharactersNeverReachValues(t *testing.T) {
 		t.Errorf("interaction %+v", c)
 	}
 }
+
+// TestEnvelopeErrorValues: only an error member that reports an error
+// fails the response. false, 0 and "" failed every poll.
+func TestEnvelopeErrorValues(t *testing.T) {
+	for value, isError := range map[string]bool{
+		`null`: false, `false`: false, `""`: false, `" "`: false, `0`: false, `0.0`: false, `-0`: false,
+		`true`: true, `"TOKEN LIMIT EXCEEDED"`: true, `1`: true, `{"msg":"x"}`: true, `["x"]`: true, `[]`: true,
+	} {
+		body := `{"code":"200","error":` + value + `,"msg":"1 records were found","data":[{"conn_id_transfer":"1"}]}`
+		recs, err := decodeTransfers(t, []byte(body))
+		switch {
+		case isError && (err == nil || !strings.Contains(err.Error(), `error "`)):
+			t.Errorf("error %s: %v, want an API error", value, err)
+		case !isError && (err != nil || len(recs) != 1):
+			t.Errorf("error %s: %v, %d records; want success", value, err, len(recs))
+		}
+	}
+}
