@@ -1,7 +1,9 @@
 package wolkvox
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -269,10 +271,16 @@ func (c *Client) call(ctx context.Context, report Report, w Window, decode func(
 	case resp.StatusCode == http.StatusOK:
 	case resp.StatusCode == http.StatusNotFound:
 		// Observed in production: some reports answer 404, not an empty
-		// list, when a window has no rows. The body was never recorded, so
-		// none is required. A 404 therefore means zero records.
+		// list, when a window has no rows, with the API's short JSON
+		// ("Validate dates entered"). That, or no body at all, means zero
+		// records. Anything else (an HTML page, another JSON) is not the
+		// API speaking: a wrong URL path or a proxy.
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxNotFoundBody+1))
 		hungUp = !drain(resp.Body, 64<<10)
-		return nil
+		if emptyWindow404(body) {
+			return nil
+		}
+		return &Error{Report: report, Reason: ReasonNotFound, Status: status, Detail: c.excerpt(body)}
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		// Not followed (see New): the token would go along.
 		hungUp = !drain(resp.Body, 64<<10)
@@ -307,6 +315,41 @@ func (c *Client) redirectDetail(resp *http.Response) string {
 		return "redirect to an unreadable Location, not followed"
 	}
 	return "redirect to host " + c.excerpt([]byte(loc.Host)) + ", not followed"
+}
+
+// maxNotFoundBody bounds the 404 body read: the API's is under 100 bytes.
+const maxNotFoundBody = 4 << 10
+
+// emptyWindow404 reports whether body is the API's answer to a window
+// without rows: nothing, or its JSON envelope (a code, and no member but
+// code, error, msg and data) with no records.
+func emptyWindow404(body []byte) bool {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return true
+	}
+	if len(body) > maxNotFoundBody {
+		return false
+	}
+	var envelope map[string]json.RawMessage
+	if json.Unmarshal(body, &envelope) != nil {
+		return false
+	}
+	if _, ok := envelope["code"]; !ok {
+		return false
+	}
+	for name, value := range envelope {
+		switch name {
+		case "code", "error", "msg":
+		case "data":
+			if v := string(bytes.Join(bytes.Fields(value), nil)); v != "null" && v != "[]" {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // maxDrain bounds how much of an abandoned body is read and discarded.

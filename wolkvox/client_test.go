@@ -220,6 +220,13 @@ func TestResponseForms(t *testing.T) {
 		{name: "code 500 in body", fault: wolkvoxtest.Fault{Code: "500"}, want: wolkvox.ReasonAPIError},
 		{name: "non-null error", fault: wolkvoxtest.Fault{Error: "SOMETHING WENT WRONG"}, want: wolkvox.ReasonAPIError},
 		{name: "404 empty", fault: wolkvoxtest.Fault{Status: 404}, n: 0},
+		{name: "404 the API's JSON", fault: wolkvoxtest.Fault{Status: 404, Body: wolkvoxtest.BodyNoRows}, n: 0},
+		{name: "404 JSON, code a number", fault: wolkvoxtest.Fault{Status: 404, Body: `{"code":404,"error":"Validate dates entered","msg":"","data":null}`}, n: 0},
+		{name: "404 HTML", fault: wolkvoxtest.WrongPath(), want: wolkvox.ReasonNotFound, status: 404},
+		{name: "404 text", fault: wolkvoxtest.Fault{Status: 404, Body: "Not Found"}, want: wolkvox.ReasonNotFound, status: 404},
+		{name: "404 a gateway's JSON", fault: wolkvoxtest.Fault{Status: 404, Body: `{"message":"no Route matched with those values"}`}, want: wolkvox.ReasonNotFound, status: 404},
+		{name: "404 Spring's JSON", fault: wolkvoxtest.Fault{Status: 404, Body: `{"status":404,"error":"Not Found","path":"/api/v2/reports_manager.php"}`}, want: wolkvox.ReasonNotFound, status: 404},
+		{name: "404 with records", fault: wolkvoxtest.Fault{Status: 404, Body: `{"code":"404","data":[{"conn_id_transfer":"1"}]}`}, want: wolkvox.ReasonNotFound, status: 404},
 		{name: "empty list", fault: wolkvoxtest.Fault{Status: 200, Body: `{"code":"200","error":null,"msg":"0 records were found","data":[]}`}, n: 0},
 		{name: "data null", fault: wolkvoxtest.Fault{Status: 200, Body: `{"code":"200","error":null,"msg":"","data":null}`}, n: 0},
 		{name: "data missing", fault: wolkvoxtest.Fault{Status: 200, Body: `{"code":"200","error":null,"msg":""}`}, want: wolkvox.ReasonDecode},
@@ -821,5 +828,22 @@ func TestCutBodyIsRetried(t *testing.T) {
 	_, err = c2.FetchTransfers(context.Background(), day, func(wolkvox.Window, []wolkvox.Transfer) error { return nil })
 	if r := wolkvox.ReasonOf(err); r != wolkvox.ReasonNetwork || calls != 2 {
 		t.Errorf("short Content-Length: reason %q (%v) after %d calls, want network after 2", r, err, calls)
+	}
+}
+
+// TestEmptyWindowIs404WithTheAPIsJSON: the fake answers a window without
+// rows as the API does, 404 with its short JSON, and that is a success
+// with no records; a web server's 404 page is a failure, not retried.
+func TestEmptyWindowIs404WithTheAPIsJSON(t *testing.T) {
+	srv := newFake(t, &wolkvoxtest.Store{Location: bogota})
+	c := newClient(t, srv)
+	recs, stats, err := transfersOf(t, c, day)
+	if err != nil || len(recs) != 0 || stats.Calls != 1 || srv.Requests()[0].Status != 404 {
+		t.Fatalf("empty window: %d records, %d calls, %v, fake answered %d", len(recs), stats.Calls, err, srv.Requests()[0].Status)
+	}
+	srv.FailAll(wolkvoxtest.WrongPath())
+	_, stats, err = transfersOf(t, c, day)
+	if wolkvox.ReasonOf(err) != wolkvox.ReasonNotFound || stats.Calls != 1 || !strings.Contains(err.Error(), "Not Found") {
+		t.Errorf("wrong path: %v after %d calls, want not_found after 1", err, stats.Calls)
 	}
 }

@@ -27,6 +27,7 @@ const (
 	ReasonTooLarge    Reason = "too_large"     // the body exceeds the documented 256 MB
 	ReasonTooManyRows Reason = "too_many_rows" // at the record cap even for a one-second window
 	ReasonRedirect    Reason = "redirect"      // a 3xx: never followed, the token would go along
+	ReasonNotFound    Reason = "not_found"     // a 404 that is not the API's empty-window answer: a wrong URL path or a proxy
 )
 
 // Reasons lists every Reason, so callers can pre-declare label values.
@@ -34,7 +35,7 @@ var Reasons = []Reason{
 	ReasonTimeout, ReasonCanceled, ReasonNetwork, ReasonHTTP5xx, ReasonAuth,
 	ReasonQuota, ReasonConcurrency, ReasonForbidden, ReasonBadRequest,
 	ReasonDecode, ReasonAPIError, ReasonTooLarge, ReasonTooManyRows,
-	ReasonRedirect,
+	ReasonRedirect, ReasonNotFound,
 }
 
 // retryable reports whether a failure of this kind may succeed if the same

@@ -32,7 +32,26 @@ const (
 	// TextMaintenance stands for the unknown body of the 403 the API
 	// answers during the platform's backups.
 	TextMaintenance = "Forbidden"
+	// TextNoRows is the misleading message of the API's 404 for a window
+	// without rows, as observed in production.
+	TextNoRows = "Validate dates entered"
 )
+
+// BodyNoRows is the body of the API's 404 for a window without rows. The
+// observed body is "the API's short JSON" with TextNoRows; its exact
+// members were not recorded, so the fake sends the documented envelope
+// with the code as a string, empty msg and an empty list.
+var BodyNoRows = envelopeError("404", TextNoRows)
+
+// PageNotFound is a web server's 404 page, as a wrong URL path or a proxy
+// answers: not the API speaking.
+const PageNotFound = `<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">
+<html><head><title>404 Not Found</title></head><body>
+<h1>Not Found</h1><p>The requested URL was not found on this server.</p>
+</body></html>`
+
+// WrongPath returns a fault answering 404 with PageNotFound.
+func WrongPath() Fault { return Fault{Status: http.StatusNotFound, Body: PageNotFound} }
 
 // Fault changes how the server answers one request.
 type Fault struct {
@@ -96,7 +115,7 @@ type Config struct {
 	// Default: agent_13_1 only.
 	StringCodeFor []wolkvox.Report
 	// EmptyAsEmptyList answers an empty window with 200 and [] instead of
-	// the 404 seen in production.
+	// the 404 seen in production (with BodyNoRows).
 	EmptyAsEmptyList bool
 	// DailyQuota, when > 0, answers TOKEN LIMIT EXCEEDED after that many calls.
 	DailyQuota int
@@ -385,7 +404,9 @@ func (s *Server) serveData(w http.ResponseWriter, req *Request, f *Fault) {
 	}
 	if count == 0 && !s.cfg.EmptyAsEmptyList && (f == nil || f.Code == nil) {
 		req.Status = http.StatusNotFound
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte(BodyNoRows))
 		return
 	}
 	var code any = 200
