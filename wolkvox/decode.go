@@ -69,6 +69,7 @@ func decodeScanned(s *scanner, maxRecords int, lookup func([]byte) int, record f
 	var (
 		code, errText    string
 		hasCode, hasData bool
+		hasError         bool
 		shapeErr         error // valid JSON of the wrong shape, reported last
 		n                int
 		kept             = make([]keptValue, 0, 16)
@@ -122,8 +123,9 @@ func decodeScanned(s *scanner, maxRecords int, lookup func([]byte) int, record f
 		if done {
 			break
 		}
-		// One member: its name and, unless it is data, its value.
+		// One member: its name and, unless it is the first data, its value.
 		var name, value []byte
+		isData := false
 		if err := s.parse(func(b []byte, i int) (int, error) {
 			start := i
 			i, _, err := scanString(b, i)
@@ -134,7 +136,8 @@ func decodeScanned(s *scanner, maxRecords int, lookup func([]byte) int, record f
 			if i, _, err = expect(b, i, ":"); err != nil {
 				return i, err
 			}
-			if i = skipWS(b, i); string(name) == `"data"` {
+			isData = string(name) == `"data"` && !hasData
+			if i = skipWS(b, i); isData {
 				return i, nil
 			}
 			start = i
@@ -146,16 +149,40 @@ func decodeScanned(s *scanner, maxRecords int, lookup func([]byte) int, record f
 		}); err != nil {
 			return n, err
 		}
+		// A member twice is a broken envelope: which one counts is
+		// anyone's guess (PHP's json_decode keeps the last).
+		duplicate := func(what string) {
+			if shapeErr == nil {
+				shapeErr = decodeErrorf("envelope has more than one %s member", what)
+			}
+		}
 		switch string(name) {
 		case `"code"`:
+			if hasCode {
+				duplicate("code")
+			}
 			code, hasCode = scalarText(value), true
 		case `"error"`:
-			errText = envelopeError(value)
+			if hasError {
+				duplicate("error")
+			}
+			hasError = true
+			if text := envelopeError(value); text != "" {
+				errText = text
+			}
 		case `"data"`:
+			if !isData {
+				duplicate("data") // validated only, records not read
+				break
+			}
 			hasData = true
-			var err error
-			if n, shapeErr, err = decodeData(s, maxRecords, lookup, record, kept); err != nil {
+			records, dataErr, err := decodeData(s, maxRecords, lookup, record, kept)
+			n = records
+			if err != nil {
 				return n, err
+			}
+			if shapeErr == nil {
+				shapeErr = dataErr
 			}
 		}
 	}

@@ -290,3 +290,26 @@ func TestEnvelopeErrorValues(t *testing.T) {
 		}
 	}
 }
+
+// TestEnvelopeMemberTwice: two data, code or error members make an
+// envelope whose meaning depends on which one a reader keeps: decode.
+func TestEnvelopeMemberTwice(t *testing.T) {
+	rec := `[{"conn_id_transfer":"1"}]`
+	for _, body := range []string{
+		`{"code":"200","error":null,"data":` + rec + `,"data":` + rec + `}`,
+		`{"code":"200","error":null,"data":[],"data":` + rec + `}`,
+		`{"code":"200","error":null,"data":` + rec + `,"data":null}`,
+		`{"code":"500","code":"200","error":null,"data":` + rec + `}`,
+		`{"code":"200","error":"FAILED","error":null,"data":` + rec + `}`,
+		`{"code":"200","error":null,"error":null,"data":[]}`,
+	} {
+		_, err := decodeTransfers(t, []byte(body))
+		if err == nil || !strings.Contains(err.Error(), "more than one") {
+			t.Errorf("%s: %v, want a decode error", body, err)
+		}
+	}
+	// Once each, in any order, is fine.
+	if recs, err := decodeTransfers(t, []byte(`{"data":`+rec+`,"msg":"","error":null,"code":200}`)); err != nil || len(recs) != 1 {
+		t.Errorf("members in another order: %v", err)
+	}
+}

@@ -427,7 +427,9 @@ func (s *Server) serveData(w http.ResponseWriter, req *Request, f *Fault) {
 	if f != nil && f.PHPWarning {
 		_, _ = bw.WriteString("<br />\n<b>Warning</b>:  Undefined index: skill in <b>/var/www/api/v2/reports_manager.php</b> on line <b>212</b><br />\n")
 	}
-	buf := envelopeHead(nil, code, count)
+	// An error set by the fault follows the records, and then is the
+	// only error member.
+	buf := envelopeHeadError(nil, code, count, f == nil || f.Error == "")
 	for i := range count {
 		if i > 0 {
 			buf = append(buf, ',')
