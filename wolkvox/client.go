@@ -54,6 +54,11 @@ type Config struct {
 	// MaxBodyBytes is the largest body read. Default 256 MB.
 	MaxBodyBytes int64
 
+	// MaxSkips is how many one-second pieces holding a poison record one
+	// fetch may skip (see FetchStats.Skipped). Default 4; negative: none,
+	// a poison record fails the fetch.
+	MaxSkips int
+
 	// Retry governs retries of transient failures within one fetch.
 	Retry RetryPolicy
 	// ObserveRequest, when set, is called after every call to the API,
@@ -152,6 +157,12 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	switch {
+	case cfg.MaxSkips == 0:
+		cfg.MaxSkips = DefaultMaxSkips
+	case cfg.MaxSkips < 0:
+		cfg.MaxSkips = 0
 	}
 	cfg.Retry = cfg.Retry.withDefaults()
 	return &Client{cfg: cfg, endpoint: u, turn: make(chan struct{}, 1)}, nil

@@ -847,3 +847,114 @@ func TestEmptyWindowIs404WithTheAPIsJSON(t *testing.T) {
 		t.Errorf("wrong path: %v after %d calls, want not_found after 1", err, stats.Calls)
 	}
 }
+
+// poison is an agent_13_1 record the API sends broken: a raw TAB inside a
+// string, which JSON forbids. Every response that holds it fails to decode.
+func poison(date string) wolkvoxtest.RawTransfer {
+	return wolkvoxtest.RawTransfer{ConnIDTransfer: "poison-" + date, Date: date, OriginAgentID: "1", TypeCall: "transfer",
+		Override: map[string]string{"ani": "\"57300\t1234567\""}}
+}
+
+// TestPoisonRecordIsIsolatedAndSkipped: one broken record in the middle of
+// a busy window costs its second, not the window: the window is halved
+// down to that second, which is skipped and reported; every other record
+// is delivered exactly once, and the pieces still cover the window.
+func TestPoisonRecordIsIsolatedAndSkipped(t *testing.T) {
+	busy := &wolkvoxtest.Traffic{Seed: 11, Location: bogota, TransfersPerMinute: 20}
+	store := &wolkvoxtest.Store{Location: bogota}
+	store.AddTransfers(poison("2026-06-01 10:41:17"))
+	srv := newFake(t, wolkvoxtest.Merge{busy, store})
+	c := newClient(t, srv)
+	w := wolkvox.Window{Start: time.Date(2026, 6, 1, 10, 0, 0, 0, bogota), End: time.Date(2026, 6, 1, 11, 59, 59, 0, bogota)}
+	poisonSecond := wolkvox.Window{Start: time.Date(2026, 6, 1, 10, 41, 17, 0, bogota), End: time.Date(2026, 6, 1, 10, 41, 17, 0, bogota)}
+
+	var pieces []wolkvox.Window
+	got := map[string]int{}
+	stats, err := c.FetchTransfers(context.Background(), w, func(p wolkvox.Window, recs []wolkvox.Transfer) error {
+		pieces = append(pieces, p)
+		for _, r := range recs {
+			got[r.ConnID+" "+r.Date.Format(time.DateTime)]++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("the fetch failed: %v", err)
+	}
+	if len(stats.Skipped) != 1 || stats.Skipped[0] != poisonSecond {
+		t.Errorf("skipped %v, want exactly the poison's second %v", stats.Skipped, poisonSecond)
+	}
+	// Every other record once; the poison's second holds nothing else.
+	want := map[string]bool{}
+	for _, r := range busy.Transfers(w.Start, w.End) {
+		if r.Date != "2026-06-01 10:41:17" {
+			want[r.ConnIDTransfer+" "+r.Date] = true
+		}
+	}
+	if len(want) < 1000 {
+		t.Fatalf("only %d records: not a busy window", len(want))
+	}
+	for k, n := range got {
+		if n != 1 || !want[k] {
+			t.Errorf("record %s delivered %d times (expected: %v)", k, n, want[k])
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("delivered %d distinct records, want %d", len(got), len(want))
+	}
+	// The pieces, the skipped one included, cover the window in order.
+	for i, p := range pieces {
+		if i == 0 && !p.Start.Equal(w.Start) || i > 0 && !p.Start.Equal(pieces[i-1].End.Add(time.Second)) {
+			t.Errorf("piece %d %v does not follow %v", i, p, pieces[max(i-1, 0)])
+		}
+	}
+	if last := pieces[len(pieces)-1]; !last.End.Equal(w.End) {
+		t.Errorf("the pieces end at %v, not %v", last.End, w.End)
+	}
+	// Bounded: the first call, then two per halving down to one second.
+	if bound := 1 + 2*13; stats.Calls > bound || stats.Calls != len(srv.Requests()) { // 2^13 > 7,200 s
+		t.Errorf("%d calls (fake saw %d), want at most %d", stats.Calls, len(srv.Requests()), bound)
+	}
+	t.Logf("%d calls, %d splits, %d pieces", stats.Calls, stats.Splits, len(pieces))
+}
+
+// TestPoisonSkipsAreBounded: past MaxSkips poison seconds in one fetch, the
+// fetch fails as decode, having delivered a contiguous prefix; a negative
+// MaxSkips never skips; a body broken before its records (a PHP warning)
+// is no poison record and is not split.
+func TestPoisonSkipsAreBounded(t *testing.T) {
+	store := &wolkvoxtest.Store{Location: bogota}
+	store.AddTransfers(poison("2026-06-01 10:10:00"), poison("2026-06-01 10:20:00"),
+		wolkvoxtest.RawTransfer{ConnIDTransfer: "ok", Date: "2026-06-01 10:05:00", TypeCall: "transfer"})
+	srv := newFake(t, store)
+	hour := wolkvox.Window{Start: time.Date(2026, 6, 1, 10, 0, 0, 0, bogota), End: time.Date(2026, 6, 1, 10, 59, 59, 0, bogota)}
+
+	c := newClient(t, srv, func(c *wolkvox.Config) { c.MaxSkips = 1 })
+	var delivered []wolkvox.Window
+	var records int
+	stats, err := c.FetchTransfers(context.Background(), hour, func(p wolkvox.Window, recs []wolkvox.Transfer) error {
+		if len(delivered) > 0 && !p.Start.Equal(delivered[len(delivered)-1].End.Add(time.Second)) {
+			t.Errorf("piece %v does not follow %v", p, delivered[len(delivered)-1])
+		}
+		delivered = append(delivered, p)
+		records += len(recs)
+		return nil
+	})
+	if wolkvox.ReasonOf(err) != wolkvox.ReasonDecode || len(stats.Skipped) != 1 || records != 1 {
+		t.Errorf("MaxSkips 1, two poison records: %v, skipped %v, %d records; want decode after one skip and the good record", err, stats.Skipped, records)
+	}
+	if last := delivered[len(delivered)-1]; !last.End.Before(time.Date(2026, 6, 1, 10, 20, 0, 0, bogota)) {
+		t.Errorf("delivered up to %v, past the second poison record", last.End)
+	}
+
+	before := len(srv.Requests())
+	c = newClient(t, srv, func(c *wolkvox.Config) { c.MaxSkips = -1 })
+	if _, stats, err := transfersOf(t, c, hour); wolkvox.ReasonOf(err) != wolkvox.ReasonDecode || stats.Calls != 1 || len(srv.Requests())-before != 1 {
+		t.Errorf("MaxSkips -1: %v after %d calls, want decode after 1", err, stats.Calls)
+	}
+
+	srv.FailAll(wolkvoxtest.Fault{PHPWarning: true})
+	c = newClient(t, srv)
+	if _, stats, err := transfersOf(t, c, hour); wolkvox.ReasonOf(err) != wolkvox.ReasonDecode || stats.Calls != 1 || len(stats.Skipped) != 0 {
+		t.Errorf("PHP warning: %v after %d calls, skipped %v; want decode after 1 call", err, stats.Calls, stats.Skipped)
+	}
+}

@@ -22,6 +22,31 @@ var errAtCap = errors.New("response reached the record cap and may be truncated"
 type decodeError struct {
 	msg    string
 	syntax bool // the body is not valid JSON, as opposed to unexpected JSON
+	// inData: the fault lies among data's elements (a record that is not
+	// valid JSON, or an element that is not an object) after the response
+	// had begun well. The same window fetched in smaller pieces may then
+	// decode but for the piece holding the element: a poison record.
+	inData bool
+}
+
+// inData marks a decode error met among data's elements; other errors are
+// returned as they are.
+func inData(err error) error {
+	var de *decodeError
+	if errors.As(err, &de) && !de.inData {
+		marked := *de
+		marked.inData = true
+		return &marked
+	}
+	return err
+}
+
+// isPoison reports whether err comes from an element of data that cannot
+// be decoded: a fault a retry of the same window will not cure, but a
+// smaller window without that element will.
+func isPoison(err error) bool {
+	var de *decodeError
+	return errors.As(err, &de) && de.inData
 }
 
 func (e *decodeError) Error() string { return e.msg }
@@ -284,7 +309,7 @@ func decodeData(s *scanner, maxRecords int, lookup func([]byte) int, record func
 			return i, err
 		})
 		if err != nil {
-			return n, nil, err
+			return n, nil, inData(err)
 		}
 		if isObject {
 			if err := record(kept); err != nil {
@@ -292,7 +317,7 @@ func decodeData(s *scanner, maxRecords int, lookup func([]byte) int, record func
 			}
 			n++
 		} else if shapeErr == nil {
-			shapeErr = decodeErrorf("data[%d] is not an object", n)
+			shapeErr = inData(decodeErrorf("data[%d] is not an object", n))
 		}
 		if err := s.parse(func(b []byte, i int) (int, error) {
 			var err error
@@ -304,7 +329,7 @@ func decodeData(s *scanner, maxRecords int, lookup func([]byte) int, record func
 			}
 			return i, err
 		}); err != nil {
-			return n, nil, err
+			return n, nil, inData(err)
 		}
 		if c == ']' {
 			return n, shapeErr, nil
