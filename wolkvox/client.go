@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -92,6 +93,9 @@ type Client struct {
 	cfg      Config
 	endpoint *url.URL
 	turn     chan struct{} // a one-slot semaphore: a mutex callers can stop waiting for
+
+	mu          sync.Mutex
+	noIsolation map[Report]bool // reports whose last fetch gave up on a poison record
 }
 
 var serverCode = regexp.MustCompile(`^[0-9A-Za-z-]{1,16}$`)
@@ -165,7 +169,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.MaxSkips = 0
 	}
 	cfg.Retry = cfg.Retry.withDefaults()
-	return &Client{cfg: cfg, endpoint: u, turn: make(chan struct{}, 1)}, nil
+	return &Client{cfg: cfg, endpoint: u, turn: make(chan struct{}, 1), noIsolation: map[Report]bool{}}, nil
 }
 
 // CheckToken reports whether token can be sent as the wolkvox-token

@@ -958,3 +958,34 @@ func TestPoisonSkipsAreBounded(t *testing.T) {
 		t.Errorf("PHP warning: %v after %d calls, skipped %v; want decode after 1 call", err, stats.Calls, stats.Skipped)
 	}
 }
+
+// TestPoisonInEveryResponseFailsFast: when every response fails among its
+// records (a fault of the API, not of one record), isolating costs a dozen
+// calls; after one fetch gave up, later fetches fail at once until one
+// succeeds, and then isolate again.
+func TestPoisonInEveryResponseFailsFast(t *testing.T) {
+	store := &wolkvoxtest.Store{Location: bogota}
+	srv := newFake(t, store)
+	c := newClient(t, srv)
+	poll := wolkvox.Window{Start: time.Date(2026, 6, 1, 10, 0, 0, 0, bogota), End: time.Date(2026, 6, 1, 10, 4, 59, 0, bogota)}
+	srv.FailAll(wolkvoxtest.Fault{Status: 200, Body: `{"code":"200","error":null,"data":[{"conn_id_transfer":"1"},"broken"]}`})
+	_, first, err := transfersOf(t, c, poll)
+	if wolkvox.ReasonOf(err) != wolkvox.ReasonDecode || len(first.Skipped) != wolkvox.DefaultMaxSkips {
+		t.Fatalf("first fetch: %v, skipped %d; want decode after %d skips", err, len(first.Skipped), wolkvox.DefaultMaxSkips)
+	}
+	for range 2 {
+		if _, stats, err := transfersOf(t, c, poll); wolkvox.ReasonOf(err) != wolkvox.ReasonDecode || stats.Calls != 1 || len(stats.Skipped) != 0 {
+			t.Errorf("after giving up: %v after %d calls, skipped %d; want decode after 1 call", err, stats.Calls, len(stats.Skipped))
+		}
+	}
+	t.Logf("the fetch that gave up made %d calls", first.Calls)
+	// The API heals: a success, and a poison record is isolated again.
+	srv.Heal()
+	if _, _, err := transfersOf(t, c, poll); err != nil {
+		t.Fatal(err)
+	}
+	store.AddTransfers(poison("2026-06-01 10:02:03"))
+	if _, stats, err := transfersOf(t, c, poll); err != nil || len(stats.Skipped) != 1 {
+		t.Errorf("after a success: %v, skipped %v; want the poison second skipped", err, stats.Skipped)
+	}
+}

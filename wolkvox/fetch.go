@@ -56,7 +56,9 @@ type decodeFunc[T any] func(io.Reader, *time.Location, int, func(T) error) (int,
 // and every other record is still delivered once. Isolating one poison
 // record costs at most 2*ceil(log2(seconds in the window)) calls beyond
 // the first. After MaxSkips skipped seconds in one fetch, the next poison
-// record fails the fetch with reason decode instead.
+// record fails the fetch with reason decode instead, and later fetches of
+// the report fail at the first poison record, without isolating it, until
+// one succeeds: a fault in every record is not worth a dozen calls a poll.
 //
 // A window in which clocks go back is cut at that instant (see
 // clocksBackWithin). The API dates records by wall clock, so a piece that
@@ -68,25 +70,51 @@ func fetch[T any](ctx context.Context, c *Client, report Report, w Window, decod
 	if w.End.Before(w.Start) {
 		return stats, nil
 	}
+	isolate := c.mayIsolate(report)
 	for start := w.Start; !start.After(w.End); {
 		end := start.Add(c.cfg.MaxWindow - time.Second)
 		if end.After(w.End) {
 			end = w.End
 		}
-		if err := fetchPiece(ctx, c, report, Window{start, end}, decode, deliver, &stats); err != nil {
+		if err := fetchPiece(ctx, c, report, Window{start, end}, decode, deliver, &stats, isolate); err != nil {
+			if isPoison(err) {
+				c.setIsolate(report, false)
+			}
 			return stats, err
 		}
 		start = end.Add(time.Second)
 	}
+	c.setIsolate(report, true)
 	return stats, nil
 }
 
-func fetchPiece[T any](ctx context.Context, c *Client, report Report, w Window, decode decodeFunc[T], deliver func(Window, []T) error, stats *FetchStats) error {
+// mayIsolate reports whether a fetch of report may isolate poison records.
+// It may not after a fetch of report gave up on one (more than MaxSkips,
+// or isolation already off), until a fetch of it succeeds: a fault in
+// every response, not in one record, would otherwise cost the isolation's
+// calls at every poll.
+func (c *Client) mayIsolate(report Report) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.noIsolation[report]
+}
+
+func (c *Client) setIsolate(report Report, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ok {
+		delete(c.noIsolation, report)
+	} else {
+		c.noIsolation[report] = true
+	}
+}
+
+func fetchPiece[T any](ctx context.Context, c *Client, report Report, w Window, decode decodeFunc[T], deliver func(Window, []T) error, stats *FetchStats, isolate bool) error {
 	if change, ok := clocksBackWithin(w, c.cfg.Location); ok {
-		if err := fetchPiece(ctx, c, report, Window{w.Start, change.Add(-time.Second)}, decode, deliver, stats); err != nil {
+		if err := fetchPiece(ctx, c, report, Window{w.Start, change.Add(-time.Second)}, decode, deliver, stats, isolate); err != nil {
 			return err
 		}
-		return fetchPiece(ctx, c, report, Window{change, w.End}, decode, deliver, stats)
+		return fetchPiece(ctx, c, report, Window{change, w.End}, decode, deliver, stats, isolate)
 	}
 	records, err := fetchWithRetry(ctx, c, report, w, decode, stats)
 	span := w.End.Sub(w.Start)
@@ -98,7 +126,7 @@ func fetchPiece[T any](ctx context.Context, c *Client, report Report, w Window, 
 			return &Error{Report: report, Reason: ReasonTooManyRows,
 				Detail: "a one-second window reached the record cap; it cannot be split further", Err: err}
 		}
-	case isPoison(err) && len(stats.Skipped) < c.cfg.MaxSkips:
+	case isPoison(err) && isolate && len(stats.Skipped) < c.cfg.MaxSkips:
 		if span < time.Second {
 			stats.Skipped = append(stats.Skipped, w)
 			return deliver(w, nil)
@@ -108,10 +136,10 @@ func fetchPiece[T any](ctx context.Context, c *Client, report Report, w Window, 
 	}
 	stats.Splits++
 	mid := w.Start.Add(span / 2).Truncate(time.Second)
-	if err := fetchPiece(ctx, c, report, Window{w.Start, mid}, decode, deliver, stats); err != nil {
+	if err := fetchPiece(ctx, c, report, Window{w.Start, mid}, decode, deliver, stats, isolate); err != nil {
 		return err
 	}
-	return fetchPiece(ctx, c, report, Window{mid.Add(time.Second), w.End}, decode, deliver, stats)
+	return fetchPiece(ctx, c, report, Window{mid.Add(time.Second), w.End}, decode, deliver, stats, isolate)
 }
 
 // fetchWithRetry makes one logical call, retrying transient failures. It
