@@ -42,7 +42,7 @@ func TestFieldHygiene(t *testing.T) {
 		OriginAgentName:  "MU\xd1OZ \x93JR\x94",
 		DestinyAgentID:   "-",
 		DestinyAgentName: "COM-CAMILO PATIÑO",
-		Time:             "27:03:04",
+		Time:             "23:03:04",
 		TypeCall:         "internal call_que",
 	}, {
 		ConnIDTransfer: "2",
@@ -58,7 +58,7 @@ func TestFieldHygiene(t *testing.T) {
 	want := wolkvox.Transfer{
 		ConnID: "12462.0277.1782402643.44005", Date: time.Date(2026, 6, 1, 10, 11, 12, 0, bogota),
 		OriginAgentID: "12462", OriginAgentName: "MUÑOZ “JR”", DestinationAgentName: "COM-CAMILO PATIÑO",
-		Duration: 27*time.Hour + 3*time.Minute + 4*time.Second, HasDuration: true, TypeCall: "internal call_que",
+		Duration: 23*time.Hour + 3*time.Minute + 4*time.Second, HasDuration: true, TypeCall: "internal call_que",
 	}
 	if a != want {
 		t.Errorf("got  %+v\nwant %+v", a, want)
@@ -104,14 +104,15 @@ func TestInteractionFields(t *testing.T) {
 }
 
 func TestSurveyScores(t *testing.T) {
-	for in, want := range map[string]float64{"4": 4, "4.5": 4.5, "4,5": 4.5, "9,336.00 %": 9336, "1,000": 1000, " 7 ": 7, "80%": 80} {
+	for in, want := range map[string]float64{"4": 4, "4.5": 4.5, "4,5": 4.5, " 7 ": 7, "80%": 80, "0": 0, "100": 100, "99.5 %": 99.5} {
 		body := wolkvoxtest.InteractionsResponse([]wolkvoxtest.RawInteraction{{CaseID: "1", EvaluationSurvey: in}})
 		recs, err := decodeInteractions(t, body)
 		if err != nil || !recs[0].HasSurvey || recs[0].Survey != want {
 			t.Errorf("%q: %+v %v, want %v", in, recs, err, want)
 		}
 	}
-	for _, in := range []string{"N/A", "NaN", "Inf", "abc", "1e400"} {
+	// Outside [0, 100]: parsed, but no survey score (9,336.00 % parses as 9336).
+	for _, in := range []string{"N/A", "NaN", "Inf", "-Inf", "abc", "1e400", "1e308", "-5", "-0.5", "100.01", "1024", "1,000", "9,336.00 %"} {
 		body := wolkvoxtest.InteractionsResponse([]wolkvoxtest.RawInteraction{{CaseID: "1", EvaluationSurvey: in}})
 		recs, err := decodeInteractions(t, body)
 		if err != nil || recs[0].HasSurvey || !recs[0].Invalid.Has(wolkvox.FieldEvaluationSurvey) {
@@ -311,5 +312,30 @@ func TestEnvelopeMemberTwice(t *testing.T) {
 	// Once each, in any order, is fine.
 	if recs, err := decodeTransfers(t, []byte(`{"data":`+rec+`,"msg":"","error":null,"code":200}`)); err != nil || len(recs) != 1 {
 		t.Errorf("members in another order: %v", err)
+	}
+}
+
+// TestValueBounds: values that parse but cannot be real are counted
+// invalid: a leg over a day, a date before 2000 or after 2100. A survey of
+// 1e308 made sums +Inf; see TestSurveyScores.
+func TestValueBounds(t *testing.T) {
+	for in, valid := range map[string]bool{"00:00:00": true, "24:00:00": true, "24:00:01": false, "27:03:04": false, "999999:00:00": false} {
+		recs, err := decodeTransfers(t, wolkvoxtest.TransfersResponse([]wolkvoxtest.RawTransfer{{ConnIDTransfer: "1", Time: in}}))
+		if err != nil || recs[0].HasDuration != valid || recs[0].Invalid.Has(wolkvox.FieldTime) == valid || (!valid && recs[0].Duration != 0) {
+			t.Errorf("time %q: %+v %v, want valid %v", in, recs, err, valid)
+		}
+	}
+	for in, valid := range map[string]bool{
+		"2000-01-01 00:00:00": true, "2100-12-31 23:59:59": true, "1999-12-31 23:59:59": false,
+		"2101-01-01 00:00:00": false, "0001-01-01 00:00:00": false, "9999-12-31 23:59:59": false,
+	} {
+		recs, err := decodeTransfers(t, wolkvoxtest.TransfersResponse([]wolkvoxtest.RawTransfer{{ConnIDTransfer: "1", Date: in}}))
+		if err != nil || recs[0].Date.IsZero() == valid || recs[0].Invalid.Has(wolkvox.FieldDate) == valid {
+			t.Errorf("date %q: %+v %v, want valid %v", in, recs, err, valid)
+		}
+		chats, err := decodeInteractions(t, wolkvoxtest.InteractionsResponse([]wolkvoxtest.RawInteraction{{CaseID: "1", DateCreation: in, CloseDate: in}}))
+		if c := chats[0]; err != nil || c.Invalid.Has(wolkvox.FieldDateCreation) == valid || c.Invalid.Has(wolkvox.FieldCloseDate) == valid {
+			t.Errorf("date_creation and close_date %q: %+v %v, want valid %v", in, c, err, valid)
+		}
 	}
 }

@@ -103,6 +103,9 @@ func buildTransfer(kept []keptValue, loc *time.Location, in *interner) Transfer 
 			b, ok := fieldBytes(v)
 			if ok && len(b) > 0 {
 				t.Duration, t.HasDuration = parseClock(b)
+				if t.Duration > MaxDuration {
+					t.Duration, t.HasDuration = 0, false
+				}
 			}
 			if !ok || (len(b) > 0 && !t.HasDuration) {
 				t.Invalid |= InvalidFields(FieldTime)
@@ -181,6 +184,9 @@ func buildInteraction(kept []keptValue, loc *time.Location, in *interner) Intera
 			b, ok := fieldBytes(v)
 			if ok && len(b) > 0 {
 				c.Survey, c.HasSurvey = parseScore(string(b))
+				if c.Survey < MinSurvey || c.Survey > MaxSurvey {
+					c.Survey, c.HasSurvey = 0, false
+				}
 			}
 			if !ok || (len(b) > 0 && !c.HasSurvey) {
 				c.Invalid |= InvalidFields(FieldEvaluationSurvey)

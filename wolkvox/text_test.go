@@ -108,3 +108,13 @@ func TestInternerKeepsNoLongValue(t *testing.T) {
 	}
 	t.Logf("interner holds %d bytes", held)
 }
+
+// TestParseScore: the parsing of a score, separators and signs included;
+// the survey's range is checked by the decoder.
+func TestParseScore(t *testing.T) {
+	for in, want := range map[string]float64{"9,336.00 %": 9336, "1,000": 1000, "4,5": 4.5, "-5": -5, "1e308": 1e308} {
+		if got, ok := parseScore(in); !ok || got != want {
+			t.Errorf("%q: %v %v, want %v", in, got, ok, want)
+		}
+	}
+}
