@@ -4,6 +4,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -166,23 +167,40 @@ func checkFlags(f *flags) error {
 	return nil
 }
 
-// readToken reads the token from the file, or else the environment.
+// readToken reads the token from the file, or else the environment. A
+// UTF-8 byte-order mark (an editor's) and surrounding white space are
+// dropped; anything else that cannot be in an HTTP header is refused, with
+// a message that never shows the token.
 func readToken(file string) (string, error) {
 	if file != "" {
 		b, err := os.ReadFile(file)
 		if err != nil {
 			return "", fmt.Errorf("cannot read --wolkvox.token-file: %w", err)
 		}
-		token := strings.TrimSpace(string(b))
+		if bytes.HasPrefix(b, []byte{0xff, 0xfe}) || bytes.HasPrefix(b, []byte{0xfe, 0xff}) {
+			return "", fmt.Errorf("--wolkvox.token-file %s is UTF-16 text; save it as ASCII or UTF-8", file)
+		}
+		token := cleanToken(string(b))
 		if token == "" {
 			return "", fmt.Errorf("--wolkvox.token-file %s is empty", file)
 		}
+		if err := wolkvox.CheckToken(token); err != nil {
+			return "", fmt.Errorf("--wolkvox.token-file %s: %w", file, err)
+		}
 		return token, nil
 	}
-	if token := strings.TrimSpace(os.Getenv("WOLKVOX_TOKEN")); token != "" {
+	if token := cleanToken(os.Getenv("WOLKVOX_TOKEN")); token != "" {
+		if err := wolkvox.CheckToken(token); err != nil {
+			return "", fmt.Errorf("WOLKVOX_TOKEN: %w", err)
+		}
 		return token, nil
 	}
 	return "", errors.New("no token: set --wolkvox.token-file or the WOLKVOX_TOKEN environment variable (or try --demo)")
+}
+
+// cleanToken drops a UTF-8 byte-order mark and surrounding white space.
+func cleanToken(s string) string {
+	return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), "\uFEFF"))
 }
 
 func run(args []string, stderr io.Writer) int {
@@ -318,9 +336,13 @@ func run(args []string, stderr io.Writer) int {
 // checkBaseURL rejects a URL the client cannot use and warns when the token
 // would cross a network in clear text.
 func checkBaseURL(raw string, logger log.Logger) error {
+	// The URL is quoted redacted: it may hold a password.
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("--wolkvox.url %q is not an http(s) URL with a host", raw)
+		return fmt.Errorf("--wolkvox.url %q is not an http(s) URL with a host", wolkvox.RedactURL(raw))
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return fmt.Errorf("--wolkvox.url %q must not have a query or fragment: the exporter writes the query itself (api, date_ini, date_end)", wolkvox.RedactURL(raw))
 	}
 	if u.Scheme == "http" {
 		if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {

@@ -100,14 +100,22 @@ func TestBadConfigurationExits2BeforeListening(t *testing.T) {
 	if err := os.WriteFile(empty, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	tokenFile := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return "--wolkvox.token-file=" + path
+	}
 	badWebConfig := filepath.Join(dir, "web.yml")
 	if err := os.WriteFile(badWebConfig, []byte("tls_server_config:\n  cert_file: [\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for name, tc := range map[string]struct {
-		env  []string
-		args []string
-		want string
+		env    []string
+		args   []string
+		want   string
+		absent string // a secret the line must not show
 	}{
 		"no token":         {args: []string{"--wolkvox.server=0002"}, want: "no token"},
 		"unreadable token": {args: []string{"--wolkvox.server=0002", "--wolkvox.token-file=" + filepath.Join(dir, "missing")}, want: "cannot read --wolkvox.token-file"},
@@ -135,6 +143,19 @@ func TestBadConfigurationExits2BeforeListening(t *testing.T) {
 		"Factory zone":        {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--wolkvox.timezone=Factory"}, want: `--wolkvox.timezone "Factory" does not name`},
 		"negative revisit":    {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--chat.revisit=-1h"}, want: "--chat.revisit must be 0 (off) or positive"},
 		"zero series cap":     {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--collector.max-series-per-metric=0"}, want: "--collector.max-series-per-metric must be positive"},
+		// A token that cannot be a header value; the line never shows it.
+		"token with NUL":     {args: []string{"--wolkvox.server=0002", tokenFile("nul", "abc\x00tok-secret")}, want: "nul: token contains control character 0x00", absent: "secret"},
+		"token with ESC":     {args: []string{"--wolkvox.server=0002", tokenFile("esc", "\x1b[31mtok-secret")}, want: "esc: token contains control character 0x1b", absent: "secret"},
+		"token on two lines": {args: []string{"--wolkvox.server=0002", tokenFile("lines", "tok-secret\nsecond-secret\n")}, want: "lines: token contains a line break", absent: "secret"},
+		"token not ASCII":    {args: []string{"--wolkvox.server=0002", tokenFile("accent", "tók-secret")}, want: "accent: token contains a non-ASCII byte", absent: "secret"},
+		"token file UTF-16":  {args: []string{"--wolkvox.server=0002", tokenFile("utf16", "\xff\xfet\x00o\x00k\x00")}, want: "utf16 is UTF-16 text"},
+		"env token with BEL": {env: []string{"WOLKVOX_TOKEN=tok\x07secret"}, args: []string{"--wolkvox.server=0002"}, want: "WOLKVOX_TOKEN: token contains control character 0x07", absent: "secret"},
+		"env token with DEL": {env: []string{"WOLKVOX_TOKEN=tok\x7fsecret"}, args: []string{"--wolkvox.server=0002"}, want: "WOLKVOX_TOKEN: token contains control character 0x7f", absent: "secret"},
+		// A URL is quoted with its password and query hidden.
+		"url with a query":     {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.url=https://u:hunter2-pw@example.com/?key=q-secret"}, want: "must not have a query", absent: "secret"},
+		"url with a fragment":  {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.url=https://example.com/#x"}, want: "must not have a query or fragment"},
+		"password, bad scheme": {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.url=ftp://u:hunter2-pw@example.com"}, want: `"ftp://u:xxxxx@example.com" is not an http(s) URL`, absent: "hunter2"},
+		"password, bad url":    {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.url=http://u:hunter2-pw@example.com:port/"}, want: "is not an http(s) URL", absent: "hunter2"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			port := exportertest.FreePort(t)
@@ -153,10 +174,42 @@ func TestBadConfigurationExits2BeforeListening(t *testing.T) {
 			if len(lines) != 1 || !strings.Contains(lines[0], tc.want) || !strings.HasPrefix(lines[0], "wolkvox_exporter: error: ") {
 				t.Errorf("output is not one error line with %q:\n%s", tc.want, out)
 			}
+			if tc.absent != "" && strings.Contains(string(out), tc.absent) {
+				t.Errorf("the output shows %q:\n%s", tc.absent, out)
+			}
 			if strings.Contains(string(out), "Listening on") {
 				t.Error("it listened before failing")
 			}
 		})
+	}
+}
+
+// TestTokenByteOrderMarkIsDropped: an editor's UTF-8 byte-order mark is
+// not part of the token; without this, every call failed as network.
+func TestTokenByteOrderMarkIsDropped(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(file, []byte("\xef\xbb\xbfabc-token\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := readToken(file); got != "abc-token" || err != nil {
+		t.Errorf("token file with a BOM: %q, %v", got, err)
+	}
+	t.Setenv("WOLKVOX_TOKEN", "\ufeffenv-token ")
+	if got, err := readToken(""); got != "env-token" || err != nil {
+		t.Errorf("WOLKVOX_TOKEN with a BOM: %q, %v", got, err)
+	}
+}
+
+// TestURLPasswordNeverLogged: a password in --wolkvox.url shows as xxxxx
+// in the startup line, the only line that names the URL.
+func TestURLPasswordNeverLogged(t *testing.T) {
+	srv, _ := fakeAPI(t, "")
+	withPassword := strings.Replace(srv.URL, "http://", "http://exporter:hunter2-pw@", 1)
+	p := exportertest.Start(t, binary, []string{"WOLKVOX_TOKEN=" + srv.Token()}, "--wolkvox.url="+withPassword, "--poll.interval=1h")
+	p.WaitFor(t, "/-/ready", 20*time.Second, func(status int, _ string) bool { return status == 200 })
+	p.Stop(t)
+	if log := p.Log(); strings.Contains(log, "hunter2") || !strings.Contains(log, "exporter:xxxxx@") {
+		t.Errorf("the log shows the password, or not the redacted URL:\n%s", log)
 	}
 }
 

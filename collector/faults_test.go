@@ -44,7 +44,7 @@ func faultMatrix() []faultCase {
 		{name: "403 during backups", fault: &wolkvoxtest.Fault{Status: 403, Body: "<html><head><title>403 Forbidden</title></head></html>"}, reason: wolkvox.ReasonForbidden},
 		{name: "401", fault: &wolkvoxtest.Fault{Status: 401, Body: wolkvoxtest.TextNoToken}, reason: wolkvox.ReasonAuth},
 		{name: "404 for an empty window", fault: &wolkvoxtest.Fault{Status: 404}},
-		{name: "truncated body", fault: &wolkvoxtest.Fault{CutAfter: 700}, reason: wolkvox.ReasonDecode},
+		{name: "truncated body", fault: &wolkvoxtest.Fault{CutAfter: 700}, reason: wolkvox.ReasonNetwork},
 		{name: "PHP warning before the JSON", fault: &wolkvoxtest.Fault{PHPWarning: true}, reason: wolkvox.ReasonDecode},
 		{name: "code as a string", fault: &wolkvoxtest.Fault{Code: "200"}},
 		{name: "code as a number", fault: &wolkvoxtest.Fault{Code: 200}},

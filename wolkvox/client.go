@@ -1,7 +1,9 @@
 package wolkvox
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -40,7 +43,8 @@ type Config struct {
 	// UserAgent names the caller, e.g. "wolkvox_exporter/1.0.0".
 	UserAgent string
 	// HTTPClient is used for calls; its Timeout is ignored in favour of
-	// Timeout. Default: a client that verifies TLS.
+	// Timeout, and its CheckRedirect replaced (on a copy) so that no
+	// redirect is followed. Default: a client that verifies TLS.
 	HTTPClient *http.Client
 
 	// MaxRecords is the record cap per call. A response with this many
@@ -50,6 +54,11 @@ type Config struct {
 	MaxWindow time.Duration
 	// MaxBodyBytes is the largest body read. Default 256 MB.
 	MaxBodyBytes int64
+
+	// MaxSkips is how many one-second pieces holding a poison record one
+	// fetch may skip (see FetchStats.Skipped). Default 4; negative: none,
+	// a poison record fails the fetch.
+	MaxSkips int
 
 	// Retry governs retries of transient failures within one fetch.
 	Retry RetryPolicy
@@ -84,6 +93,9 @@ type Client struct {
 	cfg      Config
 	endpoint *url.URL
 	turn     chan struct{} // a one-slot semaphore: a mutex callers can stop waiting for
+
+	mu          sync.Mutex
+	noIsolation map[Report]bool // reports whose last fetch gave up on a poison record
 }
 
 var serverCode = regexp.MustCompile(`^[0-9A-Za-z-]{1,16}$`)
@@ -93,8 +105,8 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Token == "" {
 		return nil, errors.New("wolkvox: no token")
 	}
-	if strings.ContainsAny(cfg.Token, "\r\n") {
-		return nil, errors.New("wolkvox: token contains a line break")
+	if err := CheckToken(cfg.Token); err != nil {
+		return nil, fmt.Errorf("wolkvox: %w", err)
 	}
 	if cfg.Location == nil {
 		return nil, errors.New("wolkvox: no time zone")
@@ -110,26 +122,37 @@ func New(cfg Config) (*Client, error) {
 	default:
 		return nil, fmt.Errorf("wolkvox: server code %q is not like 0002", cfg.Server)
 	}
+	// Errors name the URL redacted: it may hold a password. A parse
+	// error is not wrapped, because it quotes the URL whole.
 	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("wolkvox: base URL: %w", err)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("wolkvox: base URL %q is not an http(s) URL with a host", RedactURL(raw))
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("wolkvox: base URL %q is not an http(s) URL with a host", raw)
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		// The client writes the query itself; one in the base URL would
+		// be dropped without a word.
+		return nil, fmt.Errorf("wolkvox: base URL %q has a query or fragment; the client writes the query itself", RedactURL(raw))
 	}
 	if !strings.HasSuffix(u.Path, ".php") {
 		u.Path = strings.TrimSuffix(u.Path, "/") + apiPath
 	}
-	u.RawQuery, u.Fragment = "", ""
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "wolkvox_exporter"
 	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	// Never follow a redirect: Go's client drops Authorization and cookies
+	// on a redirect to another host, but would send the wolkvox-token
+	// header along. A copy, so the caller's client is left as it was.
+	var hc http.Client
+	if cfg.HTTPClient != nil {
+		hc = *cfg.HTTPClient
+	} else {
+		hc.Transport = http.DefaultTransport.(*http.Transport).Clone()
 	}
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	cfg.HTTPClient = &hc
 	if cfg.MaxRecords <= 0 {
 		cfg.MaxRecords = DefaultMaxRecords
 	}
@@ -139,12 +162,65 @@ func New(cfg Config) (*Client, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	switch {
+	case cfg.MaxSkips == 0:
+		cfg.MaxSkips = DefaultMaxSkips
+	case cfg.MaxSkips < 0:
+		cfg.MaxSkips = 0
+	}
 	cfg.Retry = cfg.Retry.withDefaults()
-	return &Client{cfg: cfg, endpoint: u, turn: make(chan struct{}, 1)}, nil
+	return &Client{cfg: cfg, endpoint: u, turn: make(chan struct{}, 1), noIsolation: map[Report]bool{}}, nil
 }
 
-// Endpoint returns the URL calls go to, without query. It holds no secret.
-func (c *Client) Endpoint() string { return c.endpoint.String() }
+// CheckToken reports whether token can be sent as the wolkvox-token
+// header: printable ASCII only. A control character, NUL or DEL cannot be
+// in a header value, and the API's tokens are ASCII; such a token would
+// fail every call as a network error and spend quota on retries. The error
+// says where the first bad byte is, never what the token is.
+func CheckToken(token string) error {
+	for i := 0; i < len(token); i++ {
+		switch c := token[i]; {
+		case c == '\r' || c == '\n':
+			return fmt.Errorf("token contains a line break (at byte %d)", i)
+		case c < 0x20 || c == 0x7f:
+			return fmt.Errorf("token contains control character 0x%02x (at byte %d), which cannot be in an HTTP header", c, i)
+		case c >= 0x80:
+			return fmt.Errorf("token contains a non-ASCII byte (at byte %d); tokens are ASCII", i)
+		}
+	}
+	return nil
+}
+
+// Endpoint returns the URL calls go to, without query, and with any
+// password in it replaced by xxxxx. It holds no secret.
+func (c *Client) Endpoint() string { return c.endpoint.Redacted() }
+
+// userinfo matches the user and password of a URL that does not parse.
+var userinfo = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@`)
+
+// RedactURL returns raw fit for a log line or an error: a password is
+// replaced by xxxxx and a query or fragment by "…", which may carry
+// secrets too. It works on URLs that do not parse as well.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		s := userinfo.ReplaceAllString(raw, "${1}xxxxx@")
+		if i := strings.IndexAny(s, "?#"); i >= 0 {
+			s = s[:i+1] + "…"
+		}
+		return s
+	}
+	query, fragment := u.RawQuery != "" || u.ForceQuery, u.Fragment != ""
+	u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""
+	s := u.Redacted()
+	if query {
+		s += "?…"
+	}
+	if fragment {
+		s += "#…"
+	}
+	return s
+}
 
 func (c *Client) requestURL(report Report, w Window) string {
 	q := url.Values{}
@@ -175,7 +251,8 @@ func (c *Client) call(ctx context.Context, report Report, w Window, decode func(
 	hungUp := false
 	defer func() {
 		if hungUp {
-			_ = sleep(ctx, hangUpSettle)
+			// Through the retry policy's Sleep, so tests need not wait.
+			_ = c.cfg.Retry.Sleep(ctx, hangUpSettle)
 		}
 		<-c.turn
 	}()
@@ -209,10 +286,20 @@ func (c *Client) call(ctx context.Context, report Report, w Window, decode func(
 	case resp.StatusCode == http.StatusOK:
 	case resp.StatusCode == http.StatusNotFound:
 		// Observed in production: some reports answer 404, not an empty
-		// list, when a window has no rows. The body was never recorded, so
-		// none is required. A 404 therefore means zero records.
+		// list, when a window has no rows, with the API's short JSON
+		// ("Validate dates entered"). That, or no body at all, means zero
+		// records. Anything else (an HTML page, another JSON) is not the
+		// API speaking: a wrong URL path or a proxy.
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxNotFoundBody+1))
 		hungUp = !drain(resp.Body, 64<<10)
-		return nil
+		if emptyWindow404(body) {
+			return nil
+		}
+		return &Error{Report: report, Reason: ReasonNotFound, Status: status, Detail: c.excerpt(body)}
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		// Not followed (see New): the token would go along.
+		hungUp = !drain(resp.Body, 64<<10)
+		return &Error{Report: report, Reason: ReasonRedirect, Status: status, Detail: c.redirectDetail(resp)}
 	default:
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 		hungUp = !drain(resp.Body, 64<<10)
@@ -232,6 +319,54 @@ func (c *Client) call(ctx context.Context, report Report, w Window, decode func(
 	return nil
 }
 
+// redirectDetail names where a redirect pointed: the host only, never the
+// path or query, which may carry anything.
+func (c *Client) redirectDetail(resp *http.Response) string {
+	loc, err := resp.Location()
+	switch {
+	case errors.Is(err, http.ErrNoLocation):
+		return "redirect without a Location, not followed"
+	case err != nil || loc.Host == "":
+		return "redirect to an unreadable Location, not followed"
+	}
+	return "redirect to host " + c.excerpt([]byte(loc.Host)) + ", not followed"
+}
+
+// maxNotFoundBody bounds the 404 body read: the API's is under 100 bytes.
+const maxNotFoundBody = 4 << 10
+
+// emptyWindow404 reports whether body is the API's answer to a window
+// without rows: nothing, or its JSON envelope (a code, and no member but
+// code, error, msg and data) with no records.
+func emptyWindow404(body []byte) bool {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return true
+	}
+	if len(body) > maxNotFoundBody {
+		return false
+	}
+	var envelope map[string]json.RawMessage
+	if json.Unmarshal(body, &envelope) != nil {
+		return false
+	}
+	if _, ok := envelope["code"]; !ok {
+		return false
+	}
+	for name, value := range envelope {
+		switch name {
+		case "code", "error", "msg":
+		case "data":
+			if v := string(bytes.Join(bytes.Fields(value), nil)); v != "null" && v != "[]" {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // maxDrain bounds how much of an abandoned body is read and discarded.
 const maxDrain = 16 << 20
 
@@ -239,7 +374,8 @@ const maxDrain = 16 << 20
 // that was still answering (a timeout, or a body too large to drain). It
 // lets the server see the hang-up before the next call: without it, the
 // next report's call could meet a concurrency 403 and spend a token.
-// Retries wait their backoff on top of it.
+// Retries wait their backoff on top of it. It is waited through
+// Config.Retry.Sleep, so tests that replace Sleep do not wait on the clock.
 const hangUpSettle = time.Second
 
 // drain reads and discards at most limit bytes of body, and reports
@@ -252,28 +388,38 @@ func drain(body io.Reader, limit int64) bool {
 }
 
 // statusError maps an unsuccessful HTTP status and its body to an Error.
-// The 403 texts come from the vendor's response-code page.
+// The 401 and 403 texts come from the vendor's response-code page.
+//
+// An answer to a bad token is where a server is most likely to echo it, so
+// for 401 and 403 the error quotes only the vendor's phrase it recognised,
+// never the body.
 func (c *Client) statusError(report Report, status int, body []byte) *Error {
-	e := &Error{Report: report, Status: status, Detail: c.redact(excerpt(body))}
+	e := &Error{Report: report, Status: status}
 	text := strings.ToUpper(string(body))
+	phrase := func(p string) string {
+		if strings.Contains(text, p) {
+			return p
+		}
+		return ""
+	}
 	switch {
 	case status == http.StatusUnauthorized:
-		e.Reason = ReasonAuth
+		e.Reason, e.Detail = ReasonAuth, phrase("PLEASE ENTER THE WOLKVOX-TOKEN")
 	case status == http.StatusForbidden:
 		switch {
 		case strings.Contains(text, "TOKEN LIMIT EXCEEDED"):
-			e.Reason = ReasonQuota
+			e.Reason, e.Detail = ReasonQuota, "TOKEN LIMIT EXCEEDED"
 		case strings.Contains(text, "SIMULTANEOUS"):
-			e.Reason = ReasonConcurrency
+			e.Reason, e.Detail = ReasonConcurrency, "EXCEEDS THE LIMIT OF SIMULTANEOUS REQUESTS"
 		case strings.Contains(text, "VALIDATE TOKEN"):
-			e.Reason = ReasonAuth
+			e.Reason, e.Detail = ReasonAuth, "PLEASE VALIDATE TOKEN"
 		default:
 			e.Reason = ReasonForbidden // e.g. during the platform's backups
 		}
 	case status >= 500:
-		e.Reason = ReasonHTTP5xx
+		e.Reason, e.Detail = ReasonHTTP5xx, c.excerpt(body)
 	default:
-		e.Reason = ReasonBadRequest
+		e.Reason, e.Detail = ReasonBadRequest, c.excerpt(body)
 	}
 	return e
 }
@@ -310,18 +456,17 @@ func (c *Client) classify(report Report, status int, err error, ctx context.Cont
 		if errors.As(err, &ue) {
 			cause = ue.Err
 		}
-		e.Detail = c.redact(excerpt([]byte(cause.Error())))
+		e.Detail = c.excerpt([]byte(cause.Error()))
 	}
 	return e
 }
 
-// redact removes the token from text that may echo it, such as an error
-// body from a server that quotes the rejected token.
-func (c *Client) redact(s string) string {
-	if c.cfg.Token == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, c.cfg.Token, "<token>")
+// excerpt is a short, printable prefix of text that may echo the token,
+// such as an error body from a server that quotes the rejected token. The
+// token is redacted from the whole text first, so a cut cannot leave part
+// of it behind.
+func (c *Client) excerpt(text []byte) string {
+	return excerpt([]byte(redactToken(toValidUTF8(text), c.cfg.Token)))
 }
 
 var errTooLarge = errors.New("response body exceeds the size limit")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -152,9 +153,20 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		"bad url":         {BaseURL: "ftp://example.com", Token: "x", Location: bogota},
 		"url sans host":   {BaseURL: "http://", Token: "x", Location: bogota},
 		"token with CRLF": {Server: "0002", Token: "x\r\nX-Evil: 1", Location: bogota},
+		"token with NUL":  {Server: "0002", Token: "x\x00y", Location: bogota},
+		"token with DEL":  {Server: "0002", Token: "x\x7fy", Location: bogota},
+		"token not ASCII": {Server: "0002", Token: "tók", Location: bogota},
+		"token with BOM":  {Server: "0002", Token: "\ufeffx", Location: bogota},
+		"url with query":  {BaseURL: "https://u:hunter2-pw@example.com/?server=2", Token: "x", Location: bogota},
+		"url with #":      {BaseURL: "https://example.com/#x", Token: "x", Location: bogota},
+		"password, ftp":   {BaseURL: "ftp://u:hunter2-pw@example.com", Token: "x", Location: bogota},
+		"password, bad":   {BaseURL: "http://u:hunter2-pw@example.com:port/%zz", Token: "x", Location: bogota},
 	} {
-		if _, err := wolkvox.New(cfg); err == nil {
+		_, err := wolkvox.New(cfg)
+		if err == nil {
 			t.Errorf("%s: New succeeded", name)
+		} else if strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%s: the error shows the URL's password: %v", name, err)
 		}
 	}
 	c, err := wolkvox.New(wolkvox.Config{Server: "0002", Token: "x", Location: bogota})
@@ -163,6 +175,31 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}
 	if got := c.Endpoint(); got != "https://wv0002.wolkvox.com/api/v2/reports_manager.php" {
 		t.Errorf("endpoint %q", got)
+	}
+}
+
+func TestEndpointHidesThePassword(t *testing.T) {
+	c, err := wolkvox.New(wolkvox.Config{BaseURL: "https://exporter:hunter2-pw@proxy.example.com/wolkvox", Token: "x", Location: bogota})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.Endpoint(), "https://exporter:xxxxx@proxy.example.com/wolkvox/api/v2/reports_manager.php"; got != want {
+		t.Errorf("endpoint %q, want %q", got, want)
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://wv0002.wolkvox.com":             "https://wv0002.wolkvox.com",
+		"http://u:hunter2@host:8080/p":           "http://u:xxxxx@host:8080/p",
+		"http://u:hunter2@host/p?token=abc#frag": "http://u:xxxxx@host/p?…#…",
+		"http://u:hun@ter2@host:port/%zz":        "http://xxxxx@host:port/%zz",
+		"http://host:port/%zz?token=abc":         "http://host:port/%zz?…",
+		"ftp://u:hunter2@x":                      "ftp://u:xxxxx@x",
+	} {
+		if got := wolkvox.RedactURL(in); got != want {
+			t.Errorf("%s: got %q, want %q", in, got, want)
+		}
 	}
 }
 
@@ -183,6 +220,13 @@ func TestResponseForms(t *testing.T) {
 		{name: "code 500 in body", fault: wolkvoxtest.Fault{Code: "500"}, want: wolkvox.ReasonAPIError},
 		{name: "non-null error", fault: wolkvoxtest.Fault{Error: "SOMETHING WENT WRONG"}, want: wolkvox.ReasonAPIError},
 		{name: "404 empty", fault: wolkvoxtest.Fault{Status: 404}, n: 0},
+		{name: "404 the API's JSON", fault: wolkvoxtest.Fault{Status: 404, Body: wolkvoxtest.BodyNoRows}, n: 0},
+		{name: "404 JSON, code a number", fault: wolkvoxtest.Fault{Status: 404, Body: `{"code":404,"error":"Validate dates entered","msg":"","data":null}`}, n: 0},
+		{name: "404 HTML", fault: wolkvoxtest.WrongPath(), want: wolkvox.ReasonNotFound, status: 404},
+		{name: "404 text", fault: wolkvoxtest.Fault{Status: 404, Body: "Not Found"}, want: wolkvox.ReasonNotFound, status: 404},
+		{name: "404 a gateway's JSON", fault: wolkvoxtest.Fault{Status: 404, Body: `{"message":"no Route matched with those values"}`}, want: wolkvox.ReasonNotFound, status: 404},
+		{name: "404 Spring's JSON", fault: wolkvoxtest.Fault{Status: 404, Body: `{"status":404,"error":"Not Found","path":"/api/v2/reports_manager.php"}`}, want: wolkvox.ReasonNotFound, status: 404},
+		{name: "404 with records", fault: wolkvoxtest.Fault{Status: 404, Body: `{"code":"404","data":[{"conn_id_transfer":"1"}]}`}, want: wolkvox.ReasonNotFound, status: 404},
 		{name: "empty list", fault: wolkvoxtest.Fault{Status: 200, Body: `{"code":"200","error":null,"msg":"0 records were found","data":[]}`}, n: 0},
 		{name: "data null", fault: wolkvoxtest.Fault{Status: 200, Body: `{"code":"200","error":null,"msg":"","data":null}`}, n: 0},
 		{name: "data missing", fault: wolkvoxtest.Fault{Status: 200, Body: `{"code":"200","error":null,"msg":""}`}, want: wolkvox.ReasonDecode},
@@ -202,7 +246,7 @@ func TestResponseForms(t *testing.T) {
 		{name: "200 not json", fault: wolkvoxtest.Fault{Status: 200, Body: "OK"}, want: wolkvox.ReasonDecode},
 		{name: "200 empty body", fault: wolkvoxtest.Fault{Status: 200, Body: ""}, want: wolkvox.ReasonDecode},
 		{name: "php warning", fault: wolkvoxtest.Fault{PHPWarning: true}, want: wolkvox.ReasonDecode},
-		{name: "cut mid-stream", fault: wolkvoxtest.Fault{CutAfter: 60}, want: wolkvox.ReasonDecode},
+		{name: "cut mid-stream", fault: wolkvoxtest.Fault{CutAfter: 60}, want: wolkvox.ReasonNetwork},
 		{name: "hang up", fault: wolkvoxtest.Fault{Hangup: true}, want: wolkvox.ReasonNetwork},
 	}
 	for _, tc := range cases {
@@ -368,6 +412,48 @@ func TestHangUpKeepsTheTurn(t *testing.T) {
 	}
 }
 
+// waitIdle waits until the fake has seen every request end.
+func waitIdle(t *testing.T, srv *wolkvoxtest.Server) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); srv.InFlight() != 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the fake still answers a request the client hung up on")
+		}
+	}
+}
+
+// TestHangUpPauseGoesThroughRetrySleep: the second kept after a hang-up is
+// waited through the retry policy's Sleep, so a test that replaces Sleep
+// does not wait on the real clock.
+func TestHangUpPauseGoesThroughRetrySleep(t *testing.T) {
+	srv := newFake(t, traffic())
+	var mu sync.Mutex
+	var slept []time.Duration
+	c := newClient(t, srv, func(c *wolkvox.Config) {
+		c.Timeout = 200 * time.Millisecond
+		c.Retry = wolkvox.RetryPolicy{Attempts: 1, Sleep: func(_ context.Context, d time.Duration) error {
+			mu.Lock()
+			defer mu.Unlock()
+			slept = append(slept, d)
+			return nil
+		}}
+	})
+	srv.FailNext(1, wolkvoxtest.Fault{Latency: time.Minute})
+	start := time.Now()
+	if _, _, err := transfersOf(t, c, day); wolkvox.ReasonOf(err) != wolkvox.ReasonTimeout {
+		t.Fatalf("slow call: %v, want a timeout", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(slept) != 1 || slept[0] != wolkvox.HangUpSettle {
+		t.Errorf("Sleep saw %v, want one pause of %v", slept, wolkvox.HangUpSettle)
+	}
+	// The timeout and the call, not the real second.
+	if took := time.Since(start); took >= wolkvox.HangUpSettle {
+		t.Errorf("the fetch took %v: the pause slept on the real clock", took)
+	}
+}
+
 func TestRetries(t *testing.T) {
 	cases := []struct {
 		fault     wolkvoxtest.Fault
@@ -392,7 +478,17 @@ func TestRetries(t *testing.T) {
 			c := newClient(t, srv, func(c *wolkvox.Config) {
 				c.Timeout = time.Second // ample for an hour of records, even under -race on a loaded machine
 				c.Retry = wolkvox.RetryPolicy{Attempts: 4, Initial: time.Second, Max: 3 * time.Second,
-					Sleep: func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }}
+					Sleep: func(_ context.Context, d time.Duration) error {
+						// The pause after a hang-up goes through Sleep too.
+						// It stands for the time the server takes to see
+						// the hang-up: wait for that, not a second.
+						if d == wolkvox.HangUpSettle {
+							waitIdle(t, srv)
+							return nil
+						}
+						slept = append(slept, d)
+						return nil
+					}}
 			})
 			// Persistent: the fetch gives up with the fault's reason.
 			srv.FailAll(tc.fault)
@@ -556,5 +652,340 @@ func TestObserveRequestSeesEveryCall(t *testing.T) {
 	}
 	if len(seen) != 2 || seen[0].Status != 502 || seen[0].Err == nil || seen[1].Status != 200 || seen[1].Err != nil {
 		t.Errorf("observed %+v", seen)
+	}
+}
+
+// TestRedirectIsNeverFollowed: a 3xx to another host is a failure of its
+// own, and the other host receives nothing, least of all the token. Go's
+// client drops Authorization on a cross-host redirect, but not a custom
+// header such as wolkvox-token.
+func TestRedirectIsNeverFollowed(t *testing.T) {
+	var mu sync.Mutex
+	var elsewhere []http.Header
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		elsewhere = append(elsewhere, r.Header.Clone())
+		mu.Unlock()
+		http.Error(w, "gotcha", http.StatusOK)
+	}))
+	defer other.Close()
+	// The same listener under another host name: for Go's client a
+	// different host, as the token's thief would be.
+	otherURL := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
+	otherHost := strings.TrimPrefix(otherURL, "http://")
+	srv := newFake(t, traffic())
+
+	callerClient := &http.Client{}
+	for name, edit := range map[string]func(*wolkvox.Config){
+		"own client":    func(*wolkvox.Config) {},
+		"caller client": func(c *wolkvox.Config) { c.HTTPClient = callerClient },
+	} {
+		t.Run(name, func(t *testing.T) {
+			var seen []wolkvox.RequestInfo
+			c := newClient(t, srv, edit, func(c *wolkvox.Config) {
+				c.ObserveRequest = func(ri wolkvox.RequestInfo) { seen = append(seen, ri) }
+			})
+			for _, to := range []struct{ location, host string }{
+				{otherURL + "/api/v2/reports_manager.php?api=agent_13_1&leak=query-secret", otherHost},
+				{srv.URL + "/again?leak=query-secret", strings.TrimPrefix(srv.URL, "http://")}, // a loop: one call, not ten
+			} {
+				location := to.location
+				seen = nil
+				before := len(srv.Requests())
+				srv.FailAll(wolkvoxtest.Redirect(location))
+				_, stats, err := transfersOf(t, c, day)
+				var e *wolkvox.Error
+				if !errors.As(err, &e) || e.Reason != wolkvox.ReasonRedirect || e.Status != http.StatusFound {
+					t.Fatalf("%s: %v, want reason redirect with status 302", location, err)
+				}
+				if strings.Contains(err.Error(), "query-secret") || strings.Contains(err.Error(), "reports_manager") {
+					t.Errorf("the error quotes more of the Location than its host: %q", err)
+				}
+				if !strings.Contains(err.Error(), "host "+to.host) {
+					t.Errorf("the error does not name the Location's host %s: %q", to.host, err)
+				}
+				if stats.Calls != 1 || len(srv.Requests())-before != 1 {
+					t.Errorf("calls %d, fake saw %d, want 1: a redirect is not retried", stats.Calls, len(srv.Requests())-before)
+				}
+				if len(seen) != 1 || seen[0].Status != http.StatusFound || seen[0].Err == nil {
+					t.Errorf("observed %+v, want one call with status 302", seen)
+				}
+			}
+		})
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(elsewhere) != 0 {
+		t.Errorf("the other host received %d requests (token sent: %v)", len(elsewhere), elsewhere[0].Get("wolkvox-token") != "")
+	}
+	if callerClient.CheckRedirect != nil {
+		t.Error("New changed the caller's http.Client")
+	}
+}
+
+// TestEchoedTokenIsRedactedBeforeTheCut: a body that echoes the token, as
+// is, PHP-escaped (\/), \u-escaped or upper-cased, anywhere (also where
+// the excerpt is cut), leaves no 8 characters of it in the error.
+func TestEchoedTokenIsRedactedBeforeTheCut(t *testing.T) {
+	const token = "s3cr3t/T0ken-value-0123456789"
+	escaped := strings.ReplaceAll(token, "/", `\/`)
+	uEscaped := `\u0073\u0033` + escaped[2:]
+	upper := strings.ToUpper(token)
+	srv := wolkvoxtest.NewServer(wolkvoxtest.Config{Token: token, Location: bogota})
+	defer srv.Close()
+	echoes := `plain ` + token + ` escaped ` + escaped + ` u ` + uEscaped + ` upper ` + upper
+	for _, f := range []struct {
+		fault  wolkvoxtest.Fault
+		reason wolkvox.Reason
+	}{
+		{wolkvoxtest.Fault{Status: 403, Body: `{"code":"403","error":"PLEASE VALIDATE TOKEN ` + escaped + `","token":"` + upper + `"}`}, wolkvox.ReasonAuth},
+		{wolkvoxtest.Fault{Status: 403, Body: `<html>Forbidden: ` + echoes + `</html>`}, wolkvox.ReasonForbidden},
+		{wolkvoxtest.Fault{Status: 401, Body: `PLEASE ENTER THE WOLKVOX-TOKEN ` + echoes}, wolkvox.ReasonAuth},
+		{wolkvoxtest.Fault{Status: 403, Body: `TOKEN LIMIT EXCEEDED for ` + echoes}, wolkvox.ReasonQuota},
+		// Where the excerpt is cut (120 characters): redaction comes first.
+		{wolkvoxtest.Fault{Status: 500, Body: strings.Repeat("x", 100) + token}, wolkvox.ReasonHTTP5xx},
+		{wolkvoxtest.Fault{Status: 500, Body: strings.Repeat("x", 100) + escaped}, wolkvox.ReasonHTTP5xx},
+		{wolkvoxtest.Fault{Status: 502, Body: echoes}, wolkvox.ReasonHTTP5xx},
+		{wolkvoxtest.Fault{Status: 400, Body: echoes}, wolkvox.ReasonBadRequest},
+		{wolkvoxtest.Fault{Status: 200, Body: `{"code":"500","error":"bad ` + uEscaped + `","data":[]}`}, wolkvox.ReasonAPIError},
+		{wolkvoxtest.Fault{Status: 200, Body: `{"code":"500","error":"` + strings.Repeat("y", 80) + escaped + `","data":[]}`}, wolkvox.ReasonAPIError},
+	} {
+		srv.FailAll(f.fault)
+		c := newClient(t, srv, func(c *wolkvox.Config) { c.Retry = wolkvox.RetryPolicy{Attempts: 1} })
+		_, _, err := transfersOf(t, c, day)
+		if wolkvox.ReasonOf(err) != f.reason {
+			t.Fatalf("body %q: reason %q (%v), want %q", f.fault.Body, wolkvox.ReasonOf(err), err, f.reason)
+		}
+		msg := strings.ToLower(err.Error())
+		for i := 0; i+8 <= len(token); i++ {
+			if part := strings.ToLower(token[i : i+8]); strings.Contains(msg, part) {
+				t.Errorf("body %q: the error shows %q of the token: %q", f.fault.Body, part, err)
+				break
+			}
+		}
+	}
+}
+
+// TestGzipBombIsTooLarge: Go's client inflates a gzip body it asked for
+// on its own, so the size limit must count inflated bytes. A body of a few
+// KB on the wire that inflates past MaxBodyBytes fails as too_large, at
+// once, not at the timeout. One under the limit decodes.
+func TestGzipBombIsTooLarge(t *testing.T) {
+	srv := newFake(t, traffic())
+	c := newClient(t, srv, func(c *wolkvox.Config) {
+		c.MaxBodyBytes = 1 << 20
+		c.Timeout = 30 * time.Second
+	})
+	srv.FailNext(1, wolkvoxtest.Fault{GzipBomb: 64 << 20})
+	start := time.Now()
+	_, stats, err := interactionsOf(t, c, day)
+	if r := wolkvox.ReasonOf(err); r != wolkvox.ReasonTooLarge || stats.Calls != 1 {
+		t.Fatalf("reason %q (%v) after %d calls, want too_large after 1", r, err, stats.Calls)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("took %v", took)
+	}
+	srv.FailNext(1, wolkvoxtest.Fault{GzipBomb: 100 << 10})
+	recs, _, err := transfersOf(t, c, day)
+	if err != nil || len(recs) != 1 {
+		t.Errorf("a gzip body under the limit: %d records, %v", len(recs), err)
+	}
+}
+
+// TestCutBodyIsRetried: a body the transport reports cut off mid-stream
+// (io.ErrUnexpectedEOF: a chunked body without its last chunk, or one
+// shorter than its Content-Length) is a network failure, retried; the
+// retry delivers every record once.
+func TestCutBodyIsRetried(t *testing.T) {
+	srv := newFake(t, traffic())
+	c := newClient(t, srv, func(c *wolkvox.Config) {
+		c.Retry.Sleep = func(context.Context, time.Duration) error { waitIdle(t, srv); return nil }
+	})
+	hour := wolkvox.Window{Start: day.Start, End: day.Start.Add(time.Hour - time.Second)}
+	srv.FailNext(1, wolkvoxtest.Fault{CutAfter: 5000})
+	recs, stats, err := transfersOf(t, c, hour)
+	if err != nil || stats.Calls != 2 {
+		t.Fatalf("calls %d, %v; want a retry that succeeds", stats.Calls, err)
+	}
+	if len(recs) != len(srv.ServedTransfers()) || len(recs) < 60 {
+		t.Errorf("delivered %d records, fake served %d", len(recs), len(srv.ServedTransfers()))
+	}
+
+	// A body shorter than its Content-Length, from a server that is not
+	// the fake: the same failure, whatever the framing.
+	short := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Length", "100000")
+		_, _ = w.Write([]byte(`{"code":"200","error":null,"data":[{"conn_id_transfer":"1"}`))
+	}))
+	defer short.Close()
+	var calls int
+	c2, err := wolkvox.New(wolkvox.Config{BaseURL: short.URL, Token: "t", Location: bogota,
+		Retry:          wolkvox.RetryPolicy{Attempts: 2, Sleep: func(context.Context, time.Duration) error { return nil }},
+		ObserveRequest: func(wolkvox.RequestInfo) { calls++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c2.FetchTransfers(context.Background(), day, func(wolkvox.Window, []wolkvox.Transfer) error { return nil })
+	if r := wolkvox.ReasonOf(err); r != wolkvox.ReasonNetwork || calls != 2 {
+		t.Errorf("short Content-Length: reason %q (%v) after %d calls, want network after 2", r, err, calls)
+	}
+}
+
+// TestEmptyWindowIs404WithTheAPIsJSON: the fake answers a window without
+// rows as the API does, 404 with its short JSON, and that is a success
+// with no records; a web server's 404 page is a failure, not retried.
+func TestEmptyWindowIs404WithTheAPIsJSON(t *testing.T) {
+	srv := newFake(t, &wolkvoxtest.Store{Location: bogota})
+	c := newClient(t, srv)
+	recs, stats, err := transfersOf(t, c, day)
+	if err != nil || len(recs) != 0 || stats.Calls != 1 || srv.Requests()[0].Status != 404 {
+		t.Fatalf("empty window: %d records, %d calls, %v, fake answered %d", len(recs), stats.Calls, err, srv.Requests()[0].Status)
+	}
+	srv.FailAll(wolkvoxtest.WrongPath())
+	_, stats, err = transfersOf(t, c, day)
+	if wolkvox.ReasonOf(err) != wolkvox.ReasonNotFound || stats.Calls != 1 || !strings.Contains(err.Error(), "Not Found") {
+		t.Errorf("wrong path: %v after %d calls, want not_found after 1", err, stats.Calls)
+	}
+}
+
+// poison is an agent_13_1 record the API sends broken: a raw TAB inside a
+// string, which JSON forbids. Every response that holds it fails to decode.
+func poison(date string) wolkvoxtest.RawTransfer {
+	return wolkvoxtest.RawTransfer{ConnIDTransfer: "poison-" + date, Date: date, OriginAgentID: "1", TypeCall: "transfer",
+		Override: map[string]string{"ani": "\"57300\t1234567\""}}
+}
+
+// TestPoisonRecordIsIsolatedAndSkipped: one broken record in the middle of
+// a busy window costs its second, not the window: the window is halved
+// down to that second, which is skipped and reported; every other record
+// is delivered exactly once, and the pieces still cover the window.
+func TestPoisonRecordIsIsolatedAndSkipped(t *testing.T) {
+	busy := &wolkvoxtest.Traffic{Seed: 11, Location: bogota, TransfersPerMinute: 20}
+	store := &wolkvoxtest.Store{Location: bogota}
+	store.AddTransfers(poison("2026-06-01 10:41:17"))
+	srv := newFake(t, wolkvoxtest.Merge{busy, store})
+	c := newClient(t, srv)
+	w := wolkvox.Window{Start: time.Date(2026, 6, 1, 10, 0, 0, 0, bogota), End: time.Date(2026, 6, 1, 11, 59, 59, 0, bogota)}
+	poisonSecond := wolkvox.Window{Start: time.Date(2026, 6, 1, 10, 41, 17, 0, bogota), End: time.Date(2026, 6, 1, 10, 41, 17, 0, bogota)}
+
+	var pieces []wolkvox.Window
+	got := map[string]int{}
+	stats, err := c.FetchTransfers(context.Background(), w, func(p wolkvox.Window, recs []wolkvox.Transfer) error {
+		pieces = append(pieces, p)
+		for _, r := range recs {
+			got[r.ConnID+" "+r.Date.Format(time.DateTime)]++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("the fetch failed: %v", err)
+	}
+	if len(stats.Skipped) != 1 || stats.Skipped[0] != poisonSecond {
+		t.Errorf("skipped %v, want exactly the poison's second %v", stats.Skipped, poisonSecond)
+	}
+	// Every other record once; the poison's second holds nothing else.
+	want := map[string]bool{}
+	for _, r := range busy.Transfers(w.Start, w.End) {
+		if r.Date != "2026-06-01 10:41:17" {
+			want[r.ConnIDTransfer+" "+r.Date] = true
+		}
+	}
+	if len(want) < 1000 {
+		t.Fatalf("only %d records: not a busy window", len(want))
+	}
+	for k, n := range got {
+		if n != 1 || !want[k] {
+			t.Errorf("record %s delivered %d times (expected: %v)", k, n, want[k])
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("delivered %d distinct records, want %d", len(got), len(want))
+	}
+	// The pieces, the skipped one included, cover the window in order.
+	for i, p := range pieces {
+		if i == 0 && !p.Start.Equal(w.Start) || i > 0 && !p.Start.Equal(pieces[i-1].End.Add(time.Second)) {
+			t.Errorf("piece %d %v does not follow %v", i, p, pieces[max(i-1, 0)])
+		}
+	}
+	if last := pieces[len(pieces)-1]; !last.End.Equal(w.End) {
+		t.Errorf("the pieces end at %v, not %v", last.End, w.End)
+	}
+	// Bounded: the first call, then two per halving down to one second.
+	if bound := 1 + 2*13; stats.Calls > bound || stats.Calls != len(srv.Requests()) { // 2^13 > 7,200 s
+		t.Errorf("%d calls (fake saw %d), want at most %d", stats.Calls, len(srv.Requests()), bound)
+	}
+	t.Logf("%d calls, %d splits, %d pieces", stats.Calls, stats.Splits, len(pieces))
+}
+
+// TestPoisonSkipsAreBounded: past MaxSkips poison seconds in one fetch, the
+// fetch fails as decode, having delivered a contiguous prefix; a negative
+// MaxSkips never skips; a body broken before its records (a PHP warning)
+// is no poison record and is not split.
+func TestPoisonSkipsAreBounded(t *testing.T) {
+	store := &wolkvoxtest.Store{Location: bogota}
+	store.AddTransfers(poison("2026-06-01 10:10:00"), poison("2026-06-01 10:20:00"),
+		wolkvoxtest.RawTransfer{ConnIDTransfer: "ok", Date: "2026-06-01 10:05:00", TypeCall: "transfer"})
+	srv := newFake(t, store)
+	hour := wolkvox.Window{Start: time.Date(2026, 6, 1, 10, 0, 0, 0, bogota), End: time.Date(2026, 6, 1, 10, 59, 59, 0, bogota)}
+
+	c := newClient(t, srv, func(c *wolkvox.Config) { c.MaxSkips = 1 })
+	var delivered []wolkvox.Window
+	var records int
+	stats, err := c.FetchTransfers(context.Background(), hour, func(p wolkvox.Window, recs []wolkvox.Transfer) error {
+		if len(delivered) > 0 && !p.Start.Equal(delivered[len(delivered)-1].End.Add(time.Second)) {
+			t.Errorf("piece %v does not follow %v", p, delivered[len(delivered)-1])
+		}
+		delivered = append(delivered, p)
+		records += len(recs)
+		return nil
+	})
+	if wolkvox.ReasonOf(err) != wolkvox.ReasonDecode || len(stats.Skipped) != 1 || records != 1 {
+		t.Errorf("MaxSkips 1, two poison records: %v, skipped %v, %d records; want decode after one skip and the good record", err, stats.Skipped, records)
+	}
+	if last := delivered[len(delivered)-1]; !last.End.Before(time.Date(2026, 6, 1, 10, 20, 0, 0, bogota)) {
+		t.Errorf("delivered up to %v, past the second poison record", last.End)
+	}
+
+	before := len(srv.Requests())
+	c = newClient(t, srv, func(c *wolkvox.Config) { c.MaxSkips = -1 })
+	if _, stats, err := transfersOf(t, c, hour); wolkvox.ReasonOf(err) != wolkvox.ReasonDecode || stats.Calls != 1 || len(srv.Requests())-before != 1 {
+		t.Errorf("MaxSkips -1: %v after %d calls, want decode after 1", err, stats.Calls)
+	}
+
+	srv.FailAll(wolkvoxtest.Fault{PHPWarning: true})
+	c = newClient(t, srv)
+	if _, stats, err := transfersOf(t, c, hour); wolkvox.ReasonOf(err) != wolkvox.ReasonDecode || stats.Calls != 1 || len(stats.Skipped) != 0 {
+		t.Errorf("PHP warning: %v after %d calls, skipped %v; want decode after 1 call", err, stats.Calls, stats.Skipped)
+	}
+}
+
+// TestPoisonInEveryResponseFailsFast: when every response fails among its
+// records (a fault of the API, not of one record), isolating costs a dozen
+// calls; after one fetch gave up, later fetches fail at once until one
+// succeeds, and then isolate again.
+func TestPoisonInEveryResponseFailsFast(t *testing.T) {
+	store := &wolkvoxtest.Store{Location: bogota}
+	srv := newFake(t, store)
+	c := newClient(t, srv)
+	poll := wolkvox.Window{Start: time.Date(2026, 6, 1, 10, 0, 0, 0, bogota), End: time.Date(2026, 6, 1, 10, 4, 59, 0, bogota)}
+	srv.FailAll(wolkvoxtest.Fault{Status: 200, Body: `{"code":"200","error":null,"data":[{"conn_id_transfer":"1"},"broken"]}`})
+	_, first, err := transfersOf(t, c, poll)
+	if wolkvox.ReasonOf(err) != wolkvox.ReasonDecode || len(first.Skipped) != wolkvox.DefaultMaxSkips {
+		t.Fatalf("first fetch: %v, skipped %d; want decode after %d skips", err, len(first.Skipped), wolkvox.DefaultMaxSkips)
+	}
+	for range 2 {
+		if _, stats, err := transfersOf(t, c, poll); wolkvox.ReasonOf(err) != wolkvox.ReasonDecode || stats.Calls != 1 || len(stats.Skipped) != 0 {
+			t.Errorf("after giving up: %v after %d calls, skipped %d; want decode after 1 call", err, stats.Calls, len(stats.Skipped))
+		}
+	}
+	t.Logf("the fetch that gave up made %d calls", first.Calls)
+	// The API heals: a success, and a poison record is isolated again.
+	srv.Heal()
+	if _, _, err := transfersOf(t, c, poll); err != nil {
+		t.Fatal(err)
+	}
+	store.AddTransfers(poison("2026-06-01 10:02:03"))
+	if _, stats, err := transfersOf(t, c, poll); err != nil || len(stats.Skipped) != 1 {
+		t.Errorf("after a success: %v, skipped %v; want the poison second skipped", err, stats.Skipped)
 	}
 }

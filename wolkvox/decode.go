@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 )
 
@@ -21,6 +22,31 @@ var errAtCap = errors.New("response reached the record cap and may be truncated"
 type decodeError struct {
 	msg    string
 	syntax bool // the body is not valid JSON, as opposed to unexpected JSON
+	// inData: the fault lies among data's elements (a record that is not
+	// valid JSON, or an element that is not an object) after the response
+	// had begun well. The same window fetched in smaller pieces may then
+	// decode but for the piece holding the element: a poison record.
+	inData bool
+}
+
+// inData marks a decode error met among data's elements; other errors are
+// returned as they are.
+func inData(err error) error {
+	var de *decodeError
+	if errors.As(err, &de) && !de.inData {
+		marked := *de
+		marked.inData = true
+		return &marked
+	}
+	return err
+}
+
+// isPoison reports whether err comes from an element of data that cannot
+// be decoded: a fault a retry of the same window will not cure, but a
+// smaller window without that element will.
+func isPoison(err error) bool {
+	var de *decodeError
+	return errors.As(err, &de) && de.inData
 }
 
 func (e *decodeError) Error() string { return e.msg }
@@ -61,10 +87,14 @@ func DecodeInteractions(r io.Reader, loc *time.Location, maxRecords int, fn func
 // decodeResponse walks the envelope {"code", "error", "msg", "data"} in any
 // key order and hands the kept values of each element of data to record.
 func decodeResponse(r io.Reader, maxRecords int, lookup func([]byte) int, record func([]keptValue) error) (int, error) {
-	s := newScanner(r)
+	return decodeScanned(newScanner(r), maxRecords, lookup, record)
+}
+
+func decodeScanned(s *scanner, maxRecords int, lookup func([]byte) int, record func([]keptValue) error) (int, error) {
 	var (
 		code, errText    string
 		hasCode, hasData bool
+		hasError         bool
 		shapeErr         error // valid JSON of the wrong shape, reported last
 		n                int
 		kept             = make([]keptValue, 0, 16)
@@ -118,8 +148,9 @@ func decodeResponse(r io.Reader, maxRecords int, lookup func([]byte) int, record
 		if done {
 			break
 		}
-		// One member: its name and, unless it is data, its value.
+		// One member: its name and, unless it is the first data, its value.
 		var name, value []byte
+		isData := false
 		if err := s.parse(func(b []byte, i int) (int, error) {
 			start := i
 			i, _, err := scanString(b, i)
@@ -130,7 +161,8 @@ func decodeResponse(r io.Reader, maxRecords int, lookup func([]byte) int, record
 			if i, _, err = expect(b, i, ":"); err != nil {
 				return i, err
 			}
-			if i = skipWS(b, i); string(name) == `"data"` {
+			isData = string(name) == `"data"` && !hasData
+			if i = skipWS(b, i); isData {
 				return i, nil
 			}
 			start = i
@@ -142,22 +174,40 @@ func decodeResponse(r io.Reader, maxRecords int, lookup func([]byte) int, record
 		}); err != nil {
 			return n, err
 		}
+		// A member twice is a broken envelope: which one counts is
+		// anyone's guess (PHP's json_decode keeps the last).
+		duplicate := func(what string) {
+			if shapeErr == nil {
+				shapeErr = decodeErrorf("envelope has more than one %s member", what)
+			}
+		}
 		switch string(name) {
 		case `"code"`:
+			if hasCode {
+				duplicate("code")
+			}
 			code, hasCode = scalarText(value), true
 		case `"error"`:
-			switch value[0] {
-			case '"':
-				errText = unquote(value)
-			case 'n':
-			default:
-				errText = excerpt(value)
+			if hasError {
+				duplicate("error")
+			}
+			hasError = true
+			if text := envelopeError(value); text != "" {
+				errText = text
 			}
 		case `"data"`:
+			if !isData {
+				duplicate("data") // validated only, records not read
+				break
+			}
 			hasData = true
-			var err error
-			if n, shapeErr, err = decodeData(s, maxRecords, lookup, record, kept); err != nil {
+			records, dataErr, err := decodeData(s, maxRecords, lookup, record, kept)
+			n = records
+			if err != nil {
 				return n, err
+			}
+			if shapeErr == nil {
+				shapeErr = dataErr
 			}
 		}
 	}
@@ -183,6 +233,27 @@ func decodeResponse(r io.Reader, maxRecords int, lookup func([]byte) int, record
 		return n, decodeErrorf("response has no data")
 	}
 	return n, nil
+}
+
+// envelopeError returns the text of the envelope's error member, or ""
+// when it reports no error. null, false, "", 0 and a blank string say "no
+// error", as they would to the PHP that writes them; a non-empty string,
+// true, a non-zero number, an object or an array report one.
+func envelopeError(v []byte) string {
+	switch v[0] {
+	case '"':
+		return unquote(v)
+	case 'n', 'f':
+		return ""
+	case 't':
+		return "true"
+	case '{', '[':
+		return excerpt(v)
+	}
+	if f, err := strconv.ParseFloat(string(v), 64); err == nil && f == 0 {
+		return ""
+	}
+	return excerpt(v)
 }
 
 // decodeData reads the value of data: null (no records), or a list of
@@ -238,7 +309,7 @@ func decodeData(s *scanner, maxRecords int, lookup func([]byte) int, record func
 			return i, err
 		})
 		if err != nil {
-			return n, nil, err
+			return n, nil, inData(err)
 		}
 		if isObject {
 			if err := record(kept); err != nil {
@@ -246,7 +317,7 @@ func decodeData(s *scanner, maxRecords int, lookup func([]byte) int, record func
 			}
 			n++
 		} else if shapeErr == nil {
-			shapeErr = decodeErrorf("data[%d] is not an object", n)
+			shapeErr = inData(decodeErrorf("data[%d] is not an object", n))
 		}
 		if err := s.parse(func(b []byte, i int) (int, error) {
 			var err error
@@ -258,7 +329,7 @@ func decodeData(s *scanner, maxRecords int, lookup func([]byte) int, record func
 			}
 			return i, err
 		}); err != nil {
-			return n, nil, err
+			return n, nil, inData(err)
 		}
 		if c == ']' {
 			return n, shapeErr, nil

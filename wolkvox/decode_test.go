@@ -42,7 +42,7 @@ func TestFieldHygiene(t *testing.T) {
 		OriginAgentName:  "MU\xd1OZ \x93JR\x94",
 		DestinyAgentID:   "-",
 		DestinyAgentName: "COM-CAMILO PATIÑO",
-		Time:             "27:03:04",
+		Time:             "23:03:04",
 		TypeCall:         "internal call_que",
 	}, {
 		ConnIDTransfer: "2",
@@ -58,7 +58,7 @@ func TestFieldHygiene(t *testing.T) {
 	want := wolkvox.Transfer{
 		ConnID: "12462.0277.1782402643.44005", Date: time.Date(2026, 6, 1, 10, 11, 12, 0, bogota),
 		OriginAgentID: "12462", OriginAgentName: "MUÑOZ “JR”", DestinationAgentName: "COM-CAMILO PATIÑO",
-		Duration: 27*time.Hour + 3*time.Minute + 4*time.Second, HasDuration: true, TypeCall: "internal call_que",
+		Duration: 23*time.Hour + 3*time.Minute + 4*time.Second, HasDuration: true, TypeCall: "internal call_que",
 	}
 	if a != want {
 		t.Errorf("got  %+v\nwant %+v", a, want)
@@ -104,14 +104,15 @@ func TestInteractionFields(t *testing.T) {
 }
 
 func TestSurveyScores(t *testing.T) {
-	for in, want := range map[string]float64{"4": 4, "4.5": 4.5, "4,5": 4.5, "9,336.00 %": 9336, "1,000": 1000, " 7 ": 7, "80%": 80} {
+	for in, want := range map[string]float64{"4": 4, "4.5": 4.5, "4,5": 4.5, " 7 ": 7, "80%": 80, "0": 0, "100": 100, "99.5 %": 99.5} {
 		body := wolkvoxtest.InteractionsResponse([]wolkvoxtest.RawInteraction{{CaseID: "1", EvaluationSurvey: in}})
 		recs, err := decodeInteractions(t, body)
 		if err != nil || !recs[0].HasSurvey || recs[0].Survey != want {
 			t.Errorf("%q: %+v %v, want %v", in, recs, err, want)
 		}
 	}
-	for _, in := range []string{"N/A", "NaN", "Inf", "abc", "1e400"} {
+	// Outside [0, 100]: parsed, but no survey score (9,336.00 % parses as 9336).
+	for _, in := range []string{"N/A", "NaN", "Inf", "-Inf", "abc", "1e400", "1e308", "-5", "-0.5", "100.01", "1024", "1,000", "9,336.00 %"} {
 		body := wolkvoxtest.InteractionsResponse([]wolkvoxtest.RawInteraction{{CaseID: "1", EvaluationSurvey: in}})
 		recs, err := decodeInteractions(t, body)
 		if err != nil || recs[0].HasSurvey || !recs[0].Invalid.Has(wolkvox.FieldEvaluationSurvey) {
@@ -240,4 +241,101 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 	n := copy(p[:min(len(p), c.n)], c.b)
 	c.b = c.b[n:]
 	return n, nil
+}
+
+// TestControlCharactersNeverReachValues: escaped controls and bidi
+// overrides made label values such as channel="Email\x00", which look the
+// same as the real ones. They are removed.
+func TestControlCharactersNeverReachValues(t *testing.T) {
+	transfers, err := decodeTransfers(t, wolkvoxtest.TransfersResponse([]wolkvoxtest.RawTransfer{{
+		ConnIDTransfer: "1", Date: "2026-06-01 10:00:00",
+		Override: map[string]string{
+			"type_call":         `"transfer\u0000"`,
+			"origin_agent_name": `"\u202eANA\u202c"`,
+			"origin_agent_id":   `"12\u0007462"`,
+			"skill_id":          `"101\u001b[0m"`,
+		},
+	}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr := transfers[0]; tr.TypeCall != "transfer" || tr.OriginAgentName != "ANA" || tr.OriginAgentID != "12462" || tr.SkillID != "101[0m" {
+		t.Errorf("transfer %+v", tr)
+	}
+	interactions, err := decodeInteractions(t, wolkvoxtest.InteractionsResponse([]wolkvoxtest.RawInteraction{{
+		CaseID: "1", DateCreation: "2026-06-01 10:00:00",
+		Override: map[string]string{"channel": `"Email\u0000"`, "status": `"\u2066open\u2069"`, "agent_name": "\"SOF\u00cdA\u200f\""},
+	}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := interactions[0]; c.Channel != "Email" || c.Status != "open" || c.AgentName != "SOFÍA" {
+		t.Errorf("interaction %+v", c)
+	}
+}
+
+// TestEnvelopeErrorValues: only an error member that reports an error
+// fails the response. false, 0 and "" failed every poll.
+func TestEnvelopeErrorValues(t *testing.T) {
+	for value, isError := range map[string]bool{
+		`null`: false, `false`: false, `""`: false, `" "`: false, `0`: false, `0.0`: false, `-0`: false,
+		`true`: true, `"TOKEN LIMIT EXCEEDED"`: true, `1`: true, `{"msg":"x"}`: true, `["x"]`: true, `[]`: true,
+	} {
+		body := `{"code":"200","error":` + value + `,"msg":"1 records were found","data":[{"conn_id_transfer":"1"}]}`
+		recs, err := decodeTransfers(t, []byte(body))
+		switch {
+		case isError && (err == nil || !strings.Contains(err.Error(), `error "`)):
+			t.Errorf("error %s: %v, want an API error", value, err)
+		case !isError && (err != nil || len(recs) != 1):
+			t.Errorf("error %s: %v, %d records; want success", value, err, len(recs))
+		}
+	}
+}
+
+// TestEnvelopeMemberTwice: two data, code or error members make an
+// envelope whose meaning depends on which one a reader keeps: decode.
+func TestEnvelopeMemberTwice(t *testing.T) {
+	rec := `[{"conn_id_transfer":"1"}]`
+	for _, body := range []string{
+		`{"code":"200","error":null,"data":` + rec + `,"data":` + rec + `}`,
+		`{"code":"200","error":null,"data":[],"data":` + rec + `}`,
+		`{"code":"200","error":null,"data":` + rec + `,"data":null}`,
+		`{"code":"500","code":"200","error":null,"data":` + rec + `}`,
+		`{"code":"200","error":"FAILED","error":null,"data":` + rec + `}`,
+		`{"code":"200","error":null,"error":null,"data":[]}`,
+	} {
+		_, err := decodeTransfers(t, []byte(body))
+		if err == nil || !strings.Contains(err.Error(), "more than one") {
+			t.Errorf("%s: %v, want a decode error", body, err)
+		}
+	}
+	// Once each, in any order, is fine.
+	if recs, err := decodeTransfers(t, []byte(`{"data":`+rec+`,"msg":"","error":null,"code":200}`)); err != nil || len(recs) != 1 {
+		t.Errorf("members in another order: %v", err)
+	}
+}
+
+// TestValueBounds: values that parse but cannot be real are counted
+// invalid: a leg over a day, a date before 2000 or after 2100. A survey of
+// 1e308 made sums +Inf; see TestSurveyScores.
+func TestValueBounds(t *testing.T) {
+	for in, valid := range map[string]bool{"00:00:00": true, "24:00:00": true, "24:00:01": false, "27:03:04": false, "999999:00:00": false} {
+		recs, err := decodeTransfers(t, wolkvoxtest.TransfersResponse([]wolkvoxtest.RawTransfer{{ConnIDTransfer: "1", Time: in}}))
+		if err != nil || recs[0].HasDuration != valid || recs[0].Invalid.Has(wolkvox.FieldTime) == valid || (!valid && recs[0].Duration != 0) {
+			t.Errorf("time %q: %+v %v, want valid %v", in, recs, err, valid)
+		}
+	}
+	for in, valid := range map[string]bool{
+		"2000-01-01 00:00:00": true, "2100-12-31 23:59:59": true, "1999-12-31 23:59:59": false,
+		"2101-01-01 00:00:00": false, "0001-01-01 00:00:00": false, "9999-12-31 23:59:59": false,
+	} {
+		recs, err := decodeTransfers(t, wolkvoxtest.TransfersResponse([]wolkvoxtest.RawTransfer{{ConnIDTransfer: "1", Date: in}}))
+		if err != nil || recs[0].Date.IsZero() == valid || recs[0].Invalid.Has(wolkvox.FieldDate) == valid {
+			t.Errorf("date %q: %+v %v, want valid %v", in, recs, err, valid)
+		}
+		chats, err := decodeInteractions(t, wolkvoxtest.InteractionsResponse([]wolkvoxtest.RawInteraction{{CaseID: "1", DateCreation: in, CloseDate: in}}))
+		if c := chats[0]; err != nil || c.Invalid.Has(wolkvox.FieldDateCreation) == valid || c.Invalid.Has(wolkvox.FieldCloseDate) == valid {
+			t.Errorf("date_creation and close_date %q: %+v %v, want valid %v", in, c, err, valid)
+		}
+	}
 }

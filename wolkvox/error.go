@@ -15,17 +15,19 @@ type Reason string
 const (
 	ReasonTimeout     Reason = "timeout"       // the call, or its context, ran out of time
 	ReasonCanceled    Reason = "canceled"      // the caller's context was canceled
-	ReasonNetwork     Reason = "network"       // connection refused, reset, DNS, TLS
+	ReasonNetwork     Reason = "network"       // connection refused, reset, DNS, TLS, body cut off mid-stream
 	ReasonHTTP5xx     Reason = "http_5xx"      // the server failed
 	ReasonAuth        Reason = "auth"          // 401, or 403 PLEASE VALIDATE TOKEN
 	ReasonQuota       Reason = "quota"         // 403 TOKEN LIMIT EXCEEDED: daily quota spent
 	ReasonConcurrency Reason = "concurrency"   // 403 EXCEEDS THE LIMIT OF SIMULTANEOUS REQUESTS
 	ReasonForbidden   Reason = "forbidden"     // any other 403, e.g. during the platform's backups
 	ReasonBadRequest  Reason = "bad_request"   // 400, or another unexpected 4xx
-	ReasonDecode      Reason = "decode"        // not the JSON the API documents, or cut off
+	ReasonDecode      Reason = "decode"        // not the JSON the API documents
 	ReasonAPIError    Reason = "api_error"     // well-formed JSON that reports an error
 	ReasonTooLarge    Reason = "too_large"     // the body exceeds the documented 256 MB
 	ReasonTooManyRows Reason = "too_many_rows" // at the record cap even for a one-second window
+	ReasonRedirect    Reason = "redirect"      // a 3xx: never followed, the token would go along
+	ReasonNotFound    Reason = "not_found"     // a 404 that is not the API's empty-window answer: a wrong URL path or a proxy
 )
 
 // Reasons lists every Reason, so callers can pre-declare label values.
@@ -33,6 +35,7 @@ var Reasons = []Reason{
 	ReasonTimeout, ReasonCanceled, ReasonNetwork, ReasonHTTP5xx, ReasonAuth,
 	ReasonQuota, ReasonConcurrency, ReasonForbidden, ReasonBadRequest,
 	ReasonDecode, ReasonAPIError, ReasonTooLarge, ReasonTooManyRows,
+	ReasonRedirect, ReasonNotFound,
 }
 
 // retryable reports whether a failure of this kind may succeed if the same
@@ -85,12 +88,16 @@ func ReasonOf(err error) Reason {
 const maxExcerpt = 120
 
 // excerpt returns a printable, single-line prefix of b. The result is safe
-// to log: control characters are replaced and the length is bounded.
+// to log: control characters are replaced, invisible and bidirectional
+// formatting characters removed, and the length is bounded.
 func excerpt(b []byte) string {
 	s := toValidUTF8(b)
 	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
+		switch {
+		case r < 0x20 || r == 0x7f:
 			return ' '
+		case invisible(r):
+			return -1
 		}
 		return r
 	}, s)

@@ -8,10 +8,24 @@ import (
 	"time"
 )
 
+// Bounds of the values a record keeps. Values outside them are counted
+// invalid, as unparseable ones are: a survey of 1e308 made sums +Inf for
+// the life of the process, and a time of 999999:00:00 or a date in year 1
+// gave durations of billions of seconds. The decoder has no clock, so the
+// date bounds are fixed years.
+const (
+	MinYear     = 2000           // dates before 2000-01-01 are invalid
+	MaxYear     = 2100           // dates after 2100-12-31 are invalid
+	MaxDuration = 24 * time.Hour // a transfer leg's time longer than a day is invalid
+	MinSurvey   = 0              // survey scores below 0 are invalid
+	MaxSurvey   = 100            // survey scores above 100 are invalid
+)
+
 // parseDate parses the API's "YYYY-MM-DD HH:MM:SS" in the operation's zone.
-// It returns ok=false for anything else. An empty value and MySQL's zero
-// date are "no date", reported as the zero time with ok=true. It works on
-// bytes and by hand because it runs for every record.
+// It returns ok=false for anything else, and for a year outside
+// [MinYear, MaxYear]. An empty value and MySQL's zero date are "no date",
+// reported as the zero time with ok=true. It works on bytes and by hand
+// because it runs for every record.
 func parseDate(s []byte, loc *time.Location) (time.Time, bool) {
 	if len(s) == 0 || bytes.HasPrefix(s, []byte("0000-00-00")) {
 		return time.Time{}, true
@@ -21,7 +35,7 @@ func parseDate(s []byte, loc *time.Location) (time.Time, bool) {
 	}
 	y, mo, d := digits(s[0:4]), digits(s[5:7]), digits(s[8:10])
 	h, mi, se := digits(s[11:13]), digits(s[14:16]), digits(s[17:19])
-	if y < 1 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 59 {
+	if y < MinYear || y > MaxYear || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 59 {
 		return time.Time{}, false
 	}
 	t := time.Date(y, time.Month(mo), d, h, mi, se, 0, loc)

@@ -5,10 +5,16 @@ import "time"
 // interner shares one string among records for fields that repeat (agent
 // names, skills, types, channels), so a response of 60,000 records holds a
 // few hundred distinct strings rather than 60,000 copies. It is bounded so a
-// hostile response cannot grow it without limit.
+// hostile response cannot grow it without limit: at most maxInterned
+// values, each of at most maxInternedRaw raw bytes. Its keys are raw
+// values, so interning long ones would keep them whole: 8,000 distinct
+// names of 25 KB held 253 MB. Real names, skills and codes are far shorter.
 type interner struct{ m map[string]string }
 
-const maxInterned = 8192
+const (
+	maxInterned    = 8192
+	maxInternedRaw = 64
+)
 
 func newInterner() *interner { return &interner{m: make(map[string]string, 256)} }
 
@@ -20,6 +26,9 @@ func (in *interner) text(v []byte) (string, bool) {
 		return "", false
 	case '"':
 		raw := v[1 : len(v)-1]
+		if len(raw) > maxInternedRaw {
+			return unquote(v), true // capped at MaxFieldLen, not kept here
+		}
 		if s, ok := in.m[string(raw)]; ok { // no allocation for the lookup
 			return s, true
 		}
@@ -94,6 +103,9 @@ func buildTransfer(kept []keptValue, loc *time.Location, in *interner) Transfer 
 			b, ok := fieldBytes(v)
 			if ok && len(b) > 0 {
 				t.Duration, t.HasDuration = parseClock(b)
+				if t.Duration > MaxDuration {
+					t.Duration, t.HasDuration = 0, false
+				}
 			}
 			if !ok || (len(b) > 0 && !t.HasDuration) {
 				t.Invalid |= InvalidFields(FieldTime)
@@ -172,6 +184,9 @@ func buildInteraction(kept []keptValue, loc *time.Location, in *interner) Intera
 			b, ok := fieldBytes(v)
 			if ok && len(b) > 0 {
 				c.Survey, c.HasSurvey = parseScore(string(b))
+				if c.Survey < MinSurvey || c.Survey > MaxSurvey {
+					c.Survey, c.HasSurvey = 0, false
+				}
 			}
 			if !ok || (len(b) > 0 && !c.HasSurvey) {
 				c.Invalid |= InvalidFields(FieldEvaluationSurvey)

@@ -77,7 +77,7 @@ type Transfer struct {
 	DestinationAgentID   string        // destiny_agent_id; "" when no destination agent
 	DestinationAgentName string        // destiny_agent_name
 	Duration             time.Duration // time (HH:MM:SS, hours may exceed 23)
-	HasDuration          bool          // whether time was present and valid
+	HasDuration          bool          // whether time was present, valid and at most MaxDuration
 	TypeCall             string        // type_call, e.g. "internal call_que"
 	Invalid              InvalidFields // fields present but unparseable
 }
@@ -96,7 +96,7 @@ type Interaction struct {
 	Created        time.Time     // date_creation; zero when absent or invalid
 	Closed         time.Time     // close_date; zero while open, or invalid
 	Survey         float64       // evaluation_survey, when HasSurvey
-	HasSurvey      bool          // whether the customer's survey score was present and numeric
+	HasSurvey      bool          // whether the customer's survey score was present, numeric and in [MinSurvey, MaxSurvey]
 	CodAct         string        // cod_act, the typification code
 	CodDescription string        // cod_description; often absent
 	Status         string        // status: open, close or archived

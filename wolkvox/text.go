@@ -70,14 +70,30 @@ func unquote(raw []byte) string {
 	} else {
 		s = toValidUTF8(unescape(limitBytes(raw, 4*MaxFieldLen)))
 	}
-	return clean(s)
+	c := clean(s)
+	if len(c) < len(s) {
+		// A part of s: copied, so that the record does not keep all of
+		// s's up to 4*MaxFieldLen bytes alive.
+		return strings.Clone(c)
+	}
+	return c
 }
 
-// clean trims Unicode space, maps "-" to "" and caps the length at a rune
-// boundary.
+// clean removes control and invisible formatting characters, trims Unicode
+// space, maps "-" to "" and caps the length at a rune boundary. Without the
+// removal, "Email\u0000" or a name behind a right-to-left override would be
+// a label value that looks like another.
 func clean(s string) string {
 	if s == "" {
 		return s
+	}
+	if mayHideChars(s) {
+		s = strings.Map(func(r rune) rune {
+			if invisible(r) {
+				return -1
+			}
+			return r
+		}, s)
 	}
 	// Most values start and end in a printable ASCII byte: no trimming.
 	if first, last := s[0], s[len(s)-1]; first <= ' ' || last <= ' ' || first >= utf8.RuneSelf || last >= utf8.RuneSelf {
@@ -94,6 +110,38 @@ func clean(s string) string {
 		s = s[:cut]
 	}
 	return s
+}
+
+// invisible reports whether r is a character that must not reach a label
+// value or a log line: a C0 or C1 control, DEL, a bidirectional control
+// (embeddings and overrides U+202A-U+202E, isolates U+2066-U+2069, the
+// marks U+200E, U+200F and U+061C), or an invisible one (zero-width space
+// U+200B, word joiner U+2060 and invisible operators U+2061-U+2064,
+// byte-order mark U+FEFF).
+func invisible(r rune) bool {
+	switch {
+	case r < 0x20, r >= 0x7f && r <= 0x9f:
+		return true
+	case r == 0x061c, r == 0x200b, r == 0x200e, r == 0x200f, r == 0xfeff:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2060 && r <= 0x2069:
+		return true
+	}
+	return false
+}
+
+// mayHideChars is a fast test that s holds none of the invisible
+// characters: it looks for their bytes (controls, DEL, and the lead bytes
+// of the others in UTF-8) and lets clean skip the rune-by-rune pass for
+// nearly every value.
+func mayHideChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20, c == 0x7f, c == 0xc2, c == 0xd8, c == 0xe2, c == 0xef:
+			return true
+		}
+	}
+	return false
 }
 
 func limitBytes(b []byte, n int) []byte {

@@ -2,6 +2,7 @@ package wolkvoxtest
 
 import (
 	"bufio"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"net/http"
@@ -32,7 +33,26 @@ const (
 	// TextMaintenance stands for the unknown body of the 403 the API
 	// answers during the platform's backups.
 	TextMaintenance = "Forbidden"
+	// TextNoRows is the misleading message of the API's 404 for a window
+	// without rows, as observed in production.
+	TextNoRows = "Validate dates entered"
 )
+
+// BodyNoRows is the body of the API's 404 for a window without rows. The
+// observed body is "the API's short JSON" with TextNoRows; its exact
+// members were not recorded, so the fake sends the documented envelope
+// with the code as a string, empty msg and an empty list.
+var BodyNoRows = envelopeError("404", TextNoRows)
+
+// PageNotFound is a web server's 404 page, as a wrong URL path or a proxy
+// answers: not the API speaking.
+const PageNotFound = `<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">
+<html><head><title>404 Not Found</title></head><body>
+<h1>Not Found</h1><p>The requested URL was not found on this server.</p>
+</body></html>`
+
+// WrongPath returns a fault answering 404 with PageNotFound.
+func WrongPath() Fault { return Fault{Status: http.StatusNotFound, Body: PageNotFound} }
 
 // Fault changes how the server answers one request.
 type Fault struct {
@@ -41,6 +61,9 @@ type Fault struct {
 	// Status, when set, answers with this status and Body instead of data.
 	Status int
 	Body   string
+	// Location, when set, is sent as the Location header: with a 3xx
+	// Status, a redirect. See Redirect.
+	Location string
 	// Latency delays the answer; a client with a shorter timeout gives up.
 	Latency time.Duration
 	// Hangup closes the connection without answering.
@@ -49,6 +72,11 @@ type Fault struct {
 	PHPWarning bool
 	// CutAfter, when > 0, aborts the normal response after that many bytes.
 	CutAfter int
+	// GzipBomb, when > 0, answers 200 with Content-Encoding: gzip and a
+	// body that inflates to a complete response of one record whose
+	// personal field (ani, body) holds GzipBomb bytes: a few KB on the
+	// wire per MB inflated. Go's client inflates it on its own.
+	GzipBomb int64
 	// Code replaces the envelope's code, e.g. "0", 200 or "500".
 	Code any
 	// Error, when set, is the envelope's error text.
@@ -58,6 +86,12 @@ type Fault struct {
 // Forbidden returns a fault answering 403 with one of the Text* bodies.
 func Forbidden(text string) Fault {
 	return Fault{Status: http.StatusForbidden, Body: fmt.Sprintf(`{"code":"403","error":%q,"msg":"","data":[]}`, text)}
+}
+
+// Redirect returns a fault answering 302 Found to location, as a
+// misconfigured proxy or a moved server might.
+func Redirect(location string) Fault {
+	return Fault{Status: http.StatusFound, Location: location, Body: `<a href="` + location + `">Found</a>.`}
 }
 
 // Request is one request the server received. It never holds the token.
@@ -82,7 +116,7 @@ type Config struct {
 	// Default: agent_13_1 only.
 	StringCodeFor []wolkvox.Report
 	// EmptyAsEmptyList answers an empty window with 200 and [] instead of
-	// the 404 seen in production.
+	// the 404 seen in production (with BodyNoRows).
 	EmptyAsEmptyList bool
 	// DailyQuota, when > 0, answers TOKEN LIMIT EXCEEDED after that many calls.
 	DailyQuota int
@@ -312,11 +346,41 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		} else {
 			w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		}
+		if f.Location != "" {
+			w.Header().Set("Location", f.Location)
+		}
 		w.WriteHeader(f.Status)
 		_, _ = w.Write([]byte(f.Body))
 		return
 	}
+	if f != nil && f.GzipBomb > 0 {
+		req.Status = http.StatusOK
+		serveGzipBomb(w, req.Report, f.GzipBomb)
+		return
+	}
 	s.serveData(w, &req, f)
+}
+
+// serveGzipBomb writes a gzip stream that inflates to a response of one
+// record with a string field of size bytes, compressing as it goes.
+func serveGzipBomb(w http.ResponseWriter, report wolkvox.Report, size int64) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Encoding", "gzip")
+	w.WriteHeader(http.StatusOK)
+	field := "ani"
+	if report == wolkvox.ReportInteractions {
+		field = "body"
+	}
+	zw, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
+	_, _ = fmt.Fprintf(zw, `{"code":"200","error":null,"msg":"1 records were found","data":[{"date":"2026-06-01 10:00:00","date_creation":"2026-06-01 10:00:00","%s":"`, field)
+	block := []byte(strings.Repeat("x", 64<<10))
+	for left := size; left > 0; left -= int64(len(block)) {
+		if _, err := zw.Write(block[:min(left, int64(len(block)))]); err != nil {
+			return // the client hung up
+		}
+	}
+	_, _ = zw.Write([]byte(`"}]}`))
+	_ = zw.Close()
 }
 
 // delivers reports whether a response with this fault still hands a
@@ -350,7 +414,9 @@ func (s *Server) serveData(w http.ResponseWriter, req *Request, f *Fault) {
 	}
 	if count == 0 && !s.cfg.EmptyAsEmptyList && (f == nil || f.Code == nil) {
 		req.Status = http.StatusNotFound
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte(BodyNoRows))
 		return
 	}
 	var code any = 200
@@ -371,7 +437,9 @@ func (s *Server) serveData(w http.ResponseWriter, req *Request, f *Fault) {
 	if f != nil && f.PHPWarning {
 		_, _ = bw.WriteString("<br />\n<b>Warning</b>:  Undefined index: skill in <b>/var/www/api/v2/reports_manager.php</b> on line <b>212</b><br />\n")
 	}
-	buf := envelopeHead(nil, code, count)
+	// An error set by the fault follows the records, and then is the
+	// only error member.
+	buf := envelopeHeadError(nil, code, count, f == nil || f.Error == "")
 	for i := range count {
 		if i > 0 {
 			buf = append(buf, ',')

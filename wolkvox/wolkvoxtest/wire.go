@@ -97,8 +97,11 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// envelopeHead writes the part of a response before the records.
-func envelopeHead(b []byte, code any, n int) []byte {
+// envelopeHead writes the part of a response before the records, with
+// "error":null unless the error member is to follow the records.
+func envelopeHead(b []byte, code any, n int) []byte { return envelopeHeadError(b, code, n, true) }
+
+func envelopeHeadError(b []byte, code any, n int, errorNull bool) []byte {
 	b = append(b, `{"code":`...)
 	switch v := code.(type) {
 	case string:
@@ -108,7 +111,10 @@ func envelopeHead(b []byte, code any, n int) []byte {
 	default:
 		b = append(b, `"200"`...)
 	}
-	b = append(b, `,"error":null,"msg":"`...)
+	if errorNull {
+		b = append(b, `,"error":null`...)
+	}
+	b = append(b, `,"msg":"`...)
 	b = strconv.AppendInt(b, int64(n), 10)
 	return append(b, ` records were found","data":[`...)
 }
