@@ -41,6 +41,7 @@ type Aggregate struct {
 	duplicates     *counterFamily // report
 	invalid        *counterFamily // report, field
 	skipped        *counterFamily // report
+	poisoned       *counterFamily // report
 
 	transferDuration *histogramFamily // type_call
 	survey           *histogramFamily // channel
@@ -82,6 +83,7 @@ func NewAggregate(agentsEnabled bool, agentTTL time.Duration, maxSeries int) *Ag
 		duplicates:       counters(),
 		invalid:          counters(),
 		skipped:          counters(),
+		poisoned:         counters(),
 		transferDuration: newHistogramFamily(maxSeries, transferDurationBuckets),
 		survey:           newHistogramFamily(maxSeries, surveyBuckets),
 		resolution:       newHistogramFamily(maxSeries, resolutionBuckets),
@@ -108,6 +110,7 @@ func NewAggregate(agentsEnabled bool, agentTTL time.Duration, maxSeries int) *Ag
 		a.records.touch(string(r))
 		a.duplicates.touch(string(r))
 		a.skipped.touch(string(r))
+		a.poisoned.touch(string(r))
 		for _, f := range wolkvox.AllFields() {
 			a.invalid.touch(string(r), f.String())
 		}

@@ -61,7 +61,7 @@ var descs = struct {
 	filterInfo, windowTransfers, windowStart, windowEnd                         *prometheus.Desc
 	up, lastSuccess, pollDuration, pollFailures, records, duplicates, invalid   *prometheus.Desc
 	requests, skipped, seriesOverflow, pollInterval, revisitHorizon, dailyQuota *prometheus.Desc
-	stateSaveFailures, stateLastSave                                            *prometheus.Desc
+	stateSaveFailures, stateLastSave, poisoned                                  *prometheus.Desc
 }{
 	transfers:         desc("transfers_total", kindCounter, "Transfer and conference legs (agent_13_1 records), counted once each."+cached, "type_call", "skill_id"),
 	agentTransfers:    desc("agent_transfers_total", kindCounter, "Transfer and conference legs by the agent who made (origin) or received (destination) them."+cached, "agent_id", "role", "type_call"),
@@ -91,6 +91,7 @@ var descs = struct {
 	invalid:           desc("report_invalid_fields_total", kindCounter, "Fields that could not be parsed (dates, durations, scores, objects for strings); the record was still counted."+cached, "report", "field"),
 	requests:          desc("api_requests_total", kindCounter, "Calls to the Wolkvox API by HTTP status (none: no response) and purpose (new windows, or chat_4 revisits). Each call spends one token of the operation's daily quota. Counted as each call ends; restarts at 0 with the process."+cached, "report", "code", "purpose"),
 	skipped:           desc("report_skipped_seconds_total", kindCounter, "Time never fetched because an outage outlasted --poll.max-catchup."+cached, "report"),
+	poisoned:          desc("report_poison_skipped_seconds_total", kindCounter, "Seconds of a report skipped because a record in them broke every response that held it; the log names each."+cached, "report"),
 	seriesOverflow:    desc("series_overflow_total", kindCounter, "Observations counted under the all-\"other\" series because their metric reached --collector.max-series-per-metric label combinations."+cached, "metric"),
 	pollInterval:      desc("exporter_poll_interval_seconds", kindGauge, "The configured --poll.interval."),
 	revisitHorizon:    desc("exporter_chat_revisit_seconds", kindGauge, "The configured --chat.revisit horizon; 0 when revisiting is off."),

@@ -102,3 +102,35 @@ func TestSeriesPerMetricAreCapped(t *testing.T) {
 		}
 	}
 }
+
+// A poison record in the middle of a busy window: the report stays up,
+// everything else is counted once, and exactly the poison's second is
+// counted as skipped.
+func TestPoisonRecordIsCountedAsSkipped(t *testing.T) {
+	clock := &fakeClock{t: t0}
+	store := &wolkvoxtest.Store{Location: bogota}
+	second := t0.Add(-3 * time.Minute).Format(time.DateTime)
+	store.AddTransfers(wolkvoxtest.RawTransfer{ConnIDTransfer: "poison", Date: second, TypeCall: "transfer",
+		Override: map[string]string{"origin_agent_name": "\"TAB\tINSIDE\""}})
+	srv := newFake(t, wolkvoxtest.Merge{busyTraffic(), store})
+	p := newPoller(t, testConfig(srv, clock))
+	p.PollOnce(context.Background())
+	if got := sum(t, p, "wolkvox_report_poison_skipped_seconds_total", "report=agent_13_1"); got != 1 {
+		t.Errorf("poison skipped seconds = %v, want 1", got)
+	}
+	if up := sum(t, p, "wolkvox_report_up"); up != 2 {
+		t.Errorf("report_up sum = %v with a poison record", up)
+	}
+	var lost float64 // the poison second's healthy records go with it
+	for _, r := range busyTraffic().Transfers(t0.Add(-6*time.Minute), t0.Add(-time.Minute)) {
+		if r.Date == second {
+			lost++
+		}
+	}
+	// The fake cannot tell that a response with the poison was unusable:
+	// it counts the poison and its second's records as delivered.
+	served := float64(len(srv.ServedTransfers()))
+	if got, want := sum(t, p, "wolkvox_transfers_total"), served-lost-1; got != want || served == 0 {
+		t.Errorf("transfers_total = %v, want the %v distinct the fake served less the poison's second (%v and the poison)", got, want, lost)
+	}
+}

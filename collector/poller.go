@@ -341,6 +341,7 @@ func (p *Poller) pollReport(ctx context.Context, report wolkvox.Report, now time
 		})
 	}
 	took := time.Since(began)
+	p.countPoison(report, stats)
 	if p.failed(report, err, took) {
 		level.Error(logger).Log("msg", "poll failed; the next poll resumes from the last counted window", "window", p.formatWindow(window), "resume_from", p.format(l.marks[report]), "calls", stats.Calls, "err", err)
 		return
@@ -405,9 +406,19 @@ func (p *Poller) revisit(ctx context.Context, now time.Time) {
 		l.revisitCursor = p.plan.advance(piece.End, mark, l.origin)
 		return nil
 	})
+	p.countPoison(wolkvox.ReportInteractions, stats)
 	if err != nil && p.failed(wolkvox.ReportInteractions, err, time.Since(began)) {
 		level.Error(p.logger).Log("msg", "revisit failed; the next one resumes from the last counted slice", "report", wolkvox.ReportInteractions,
 			"window", p.formatWindow(window), "calls", stats.Calls, "err", err)
+	}
+}
+
+// countPoison counts and logs the seconds a fetch gave up on because a
+// record in them broke every response that held it.
+func (p *Poller) countPoison(report wolkvox.Report, stats wolkvox.FetchStats) {
+	for _, w := range stats.Skipped {
+		p.ledger.agg.poisoned.add(w.End.Sub(w.Start).Seconds()+1, string(report))
+		level.Error(p.logger).Log("msg", "skipped a second whose records the API cannot send intact (a broken record); everything else of the window was counted", "report", report, "skipped", p.formatWindow(w))
 	}
 }
 

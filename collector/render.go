@@ -104,6 +104,7 @@ func (l *ledger) render(now time.Time, set renderSettings) []prometheus.Metric {
 	counters(descs.duplicates, a.duplicates)
 	counters(descs.invalid, a.invalid)
 	counters(descs.skipped, a.skipped)
+	counters(descs.poisoned, a.poisoned)
 	for name, f := range a.families() {
 		out = append(out, prometheus.MustNewConstMetric(descs.seriesOverflow, prometheus.CounterValue, f.overflow, name))
 	}

@@ -81,7 +81,7 @@ func (a *Aggregate) counterFamilies() map[string]*counterFamily {
 		"transfers": a.transfers, "agent_transfers": a.agentTransfers, "chats": a.chats,
 		"chats_closed": a.chatsClosed, "chats_archived": a.chatsArchived, "agent_chats": a.agentChats,
 		"typifications": a.typifications, "records": a.records, "duplicates": a.duplicates,
-		"invalid": a.invalid, "skipped": a.skipped,
+		"invalid": a.invalid, "skipped": a.skipped, "poisoned": a.poisoned,
 	}
 }
 
