@@ -82,6 +82,9 @@ func query(t *testing.T, prom, q string) map[string]float64 {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode == http.StatusServiceUnavailable {
+		return nil // Prometheus is still starting: not ready to answer yet
+	}
 	var r struct {
 		Status string `json:"status"`
 		Error  string `json:"error"`
