@@ -65,10 +65,10 @@ func scrape(b *testing.B, reg *prometheus.Registry) {
 // Reproduce: go test ./collector -run '^$' -bench 'Scrape|Render' -benchmem -count 5
 func BenchmarkScrape(b *testing.B) {
 	a := bigAggregate()
-	metrics := a.render(t0, benchSettings)
+	metrics := a.render(t0, benchSettings, benchDescs)
 	b.Logf("%d series", len(metrics))
 	b.Run("collector", func(b *testing.B) {
-		c := NewCollector()
+		c := newCollector(benchDescs)
 		c.publish(metrics)
 		reg := prometheus.NewRegistry()
 		reg.MustRegister(c)
@@ -77,18 +77,21 @@ func BenchmarkScrape(b *testing.B) {
 	b.Run("prebuilt", func(b *testing.B) {
 		// Independent copies of the metrics, so neither side shares state.
 		reg := prometheus.NewRegistry()
-		reg.MustRegister(prebuilt(bigAggregate().render(t0, benchSettings)))
+		reg.MustRegister(prebuilt(bigAggregate().render(t0, benchSettings, benchDescs)))
 		scrape(b, reg)
 	})
 }
 
-var benchSettings = renderSettings{interval: 5 * time.Minute, revisit: 24 * time.Hour}
+var (
+	benchSettings = renderSettings{interval: 5 * time.Minute, revisit: 24 * time.Hour}
+	benchDescs    = newDescs(prometheus.Labels{"operation": "bench"}, nil)
+)
 
 // BenchmarkRender is the cost moved from every scrape to every poll.
 func BenchmarkRender(b *testing.B) {
 	a := bigAggregate()
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = a.render(t0, benchSettings)
+		_ = a.render(t0, benchSettings, benchDescs)
 	}
 }

@@ -10,11 +10,12 @@ import (
 // prometheus.Collector.
 type Collector struct {
 	snapshot atomic.Pointer[[]prometheus.Metric]
+	descs    *metricDescs
 	health   *health // live per call; nil in tests of the snapshot alone
 }
 
-// NewCollector returns a collector with nothing to serve yet.
-func NewCollector() *Collector { return &Collector{} }
+// newCollector returns a collector of descs with nothing to serve yet.
+func newCollector(descs *metricDescs) *Collector { return &Collector{descs: descs} }
 
 // publish swaps in a new snapshot. A scrape sees the old one or the new
 // one, never half of either.
@@ -22,8 +23,8 @@ func (c *Collector) publish(metrics []prometheus.Metric) { c.snapshot.Store(&met
 
 // Describe sends every descriptor the collector may serve.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, e := range catalogue {
-		ch <- e.desc
+	for _, d := range c.descs.all {
+		ch <- d
 	}
 }
 
@@ -35,6 +36,6 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	if c.health != nil {
-		c.health.collect(ch)
+		c.health.collect(ch, c.descs)
 	}
 }

@@ -21,15 +21,11 @@ type catalogueEntry struct {
 	desc       *prometheus.Desc
 }
 
-// catalogue collects every metric desc creates, in order. It is filled
-// once, while descs is initialised, and only read afterwards.
-var catalogue []catalogueEntry
-
-func desc(name, kind, help string, labels ...string) *prometheus.Desc {
-	fq := prometheus.BuildFQName(namespace, "", name)
-	d := prometheus.NewDesc(fq, help, labels, nil)
-	catalogue = append(catalogue, catalogueEntry{name: fq, kind: kind, desc: d})
-	return d
+// catalogue returns every metric the collector can serve, in order.
+func catalogue() []catalogueEntry {
+	var out []catalogueEntry
+	newDescs(nil, func(e catalogueEntry) { out = append(out, e) })
+	return out
 }
 
 // MetricNames returns the name of every series the exporter's collector
@@ -38,7 +34,7 @@ func desc(name, kind, help string, labels ...string) *prometheus.Desc {
 // dashboards and the README against it, so a renamed metric fails the build.
 func MetricNames() map[string]string {
 	out := map[string]string{namespace + "_exporter_build_info": kindGauge}
-	for _, e := range catalogue {
+	for _, e := range append(catalogue(), registryCatalogue()...) {
 		out[e.name] = e.kind
 		switch e.kind {
 		case kindHistogram:
@@ -52,9 +48,10 @@ func MetricNames() map[string]string {
 	return out
 }
 
-// descs are the metrics the exporter serves, in one place so the README's
-// table and the catalogue test can be checked against them.
-var descs = struct {
+// metricDescs are the metrics one operation's poller serves, in one place
+// so the README's table and the catalogue test can be checked against
+// them. Each carries the operation as a constant label.
+type metricDescs struct {
 	transfers, agentTransfers, transferDuration, agentInfo                      *prometheus.Desc
 	chats, chatsClosed, chatsArchived, agentChats, agentSurvey, survey          *prometheus.Desc
 	resolution, typifications, typificationInfo, openChats, oldestOpen          *prometheus.Desc
@@ -62,40 +59,57 @@ var descs = struct {
 	up, lastSuccess, pollDuration, pollFailures, records, duplicates, invalid   *prometheus.Desc
 	requests, skipped, seriesOverflow, pollInterval, revisitHorizon, dailyQuota *prometheus.Desc
 	stateSaveFailures, stateLastSave, poisoned                                  *prometheus.Desc
-}{
-	transfers:         desc("transfers_total", kindCounter, "Transfer and conference legs (agent_13_1 records), counted once each."+cached, "type_call", "skill_id"),
-	agentTransfers:    desc("agent_transfers_total", kindCounter, "Transfer and conference legs by the agent who made (origin) or received (destination) them."+cached, "agent_id", "role", "type_call"),
-	transferDuration:  desc("transfer_duration_seconds", kindHistogram, "Duration of transfer and conference legs (agent_13_1 time)."+cached, "type_call"),
-	agentInfo:         desc("agent_info", kindGauge, "Agent names by id, for joins with group_left; the latest name seen wins."+cached, "agent_id", "agent_name"),
-	chats:             desc("chat_interactions_total", kindCounter, "Chat, e-mail and social interactions (chat_4 cases), counted once per case when first seen."+cached, "channel", "skill_id"),
-	chatsClosed:       desc("chat_interactions_closed_total", kindCounter, "Cases counted once when first seen with status close."+cached, "channel", "skill_id"),
-	chatsArchived:     desc("chat_interactions_archived_total", kindCounter, "Cases counted once when first seen with status archived."+cached, "channel", "skill_id"),
-	agentChats:        desc("agent_chat_interactions_total", kindCounter, "Interactions by agent name (chat_4 has no agent id), once per case."+cached, "agent_name", "channel"),
-	agentSurvey:       desc("agent_chat_survey_score", kindSummary, "Customer survey scores by agent name, once per case when first seen answered; count and sum only, to keep two series per agent."+cached, "agent_name"),
-	survey:            desc("chat_survey_score", kindHistogram, "Customer survey scores, once per case when first seen answered."+cached, "channel"),
-	resolution:        desc("chat_resolution_duration_seconds", kindHistogram, "close_date - date_creation of cases, once when first seen closed."+cached, "channel"),
-	typifications:     desc("chat_typifications_total", kindCounter, "Cases by typification code, once per case when first seen typified."+cached, "cod_act", "channel"),
-	typificationInfo:  desc("chat_typification_info", kindGauge, "Typification code descriptions, for joins; the latest seen wins."+cached, "cod_act", "cod_description"),
-	openChats:         desc("chat_open_interactions", kindGauge, "Cases seen open and not since seen closed or archived, created within the revisit horizon: the backlog."+cached, "channel", "skill_id"),
-	oldestOpen:        desc("chat_oldest_open_age_seconds", kindGauge, "Age at the last poll of the oldest case counted in wolkvox_chat_open_interactions; 0 when there is none."+cached, "channel"),
-	filterInfo:        desc("chat_filter_date_info", kindGauge, "The date chat_4 filters on, as inferred from its responses: date_creation, close_date, last_change, or unknown until the evidence settles it."+cached, "filter"),
-	windowTransfers:   desc("window_transfers", kindGauge, "Transfer legs in the latest polled agent_13_1 window."+cached, "type_call"),
-	windowStart:       desc("window_start_timestamp_seconds", kindGauge, "Start of the latest new window read."+cached, "report"),
-	windowEnd:         desc("window_end_timestamp_seconds", kindGauge, "End of the latest new window read."+cached, "report"),
-	up:                desc("report_up", kindGauge, "1 if the last poll of the report succeeded, 0 if it failed; set as soon as a poll ends."+cached, "report"),
-	lastSuccess:       desc("report_last_success_timestamp_seconds", kindGauge, "When the report was last polled successfully."+cached, "report"),
-	pollDuration:      desc("report_poll_duration_seconds", kindGauge, "How long the last poll of the report took."+cached, "report"),
-	pollFailures:      desc("report_poll_failures_total", kindCounter, "Failed polls and revisits by reason; restarts at 0 with the process."+cached, "report", "reason"),
-	records:           desc("report_records_total", kindCounter, "Records counted, duplicates excluded."+cached, "report"),
-	duplicates:        desc("report_duplicate_records_total", kindCounter, "Records seen again (window boundaries, revisits, cases updated) and not counted again as new."+cached, "report"),
-	invalid:           desc("report_invalid_fields_total", kindCounter, "Fields that could not be parsed (dates, durations, scores, objects for strings); the record was still counted."+cached, "report", "field"),
-	requests:          desc("api_requests_total", kindCounter, "Calls to the Wolkvox API by HTTP status (none: no response) and purpose (new windows, or chat_4 revisits). Each call spends one token of the operation's daily quota. Counted as each call ends; restarts at 0 with the process."+cached, "report", "code", "purpose"),
-	skipped:           desc("report_skipped_seconds_total", kindCounter, "Time never fetched because an outage outlasted --poll.max-catchup."+cached, "report"),
-	poisoned:          desc("report_poison_skipped_seconds_total", kindCounter, "Seconds of a report skipped because a record in them broke every response that held it; the log names each."+cached, "report"),
-	seriesOverflow:    desc("series_overflow_total", kindCounter, "Observations counted under the all-\"other\" series because their metric reached --collector.max-series-per-metric label combinations."+cached, "metric"),
-	pollInterval:      desc("exporter_poll_interval_seconds", kindGauge, "The configured --poll.interval."),
-	revisitHorizon:    desc("exporter_chat_revisit_seconds", kindGauge, "The configured --chat.revisit horizon; 0 when revisiting is off."),
-	dailyQuota:        desc("api_daily_quota_tokens", kindGauge, "The operation's daily token quota, as configured with --wolkvox.daily-quota."),
-	stateSaveFailures: desc("exporter_state_save_failures_total", kindCounter, "Failed writes of the state file; while they fail, a restart re-reads and may miss what was polled since the last good save."),
-	stateLastSave:     desc("exporter_state_last_save_timestamp_seconds", kindGauge, "When the state file was last written successfully."),
+
+	all []*prometheus.Desc
+}
+
+// newDescs builds an operation's descriptors with constLabels; record, if
+// set, sees each as it is made.
+func newDescs(constLabels prometheus.Labels, record func(catalogueEntry)) *metricDescs {
+	d := &metricDescs{}
+	desc := func(name, kind, help string, labels ...string) *prometheus.Desc {
+		fq := prometheus.BuildFQName(namespace, "", name)
+		pd := prometheus.NewDesc(fq, help, labels, constLabels)
+		d.all = append(d.all, pd)
+		if record != nil {
+			record(catalogueEntry{name: fq, kind: kind, desc: pd})
+		}
+		return pd
+	}
+	d.transfers = desc("transfers_total", kindCounter, "Transfer and conference legs (agent_13_1 records), counted once each."+cached, "type_call", "skill_id")
+	d.agentTransfers = desc("agent_transfers_total", kindCounter, "Transfer and conference legs by the agent who made (origin) or received (destination) them."+cached, "agent_id", "role", "type_call")
+	d.transferDuration = desc("transfer_duration_seconds", kindHistogram, "Duration of transfer and conference legs (agent_13_1 time)."+cached, "type_call")
+	d.agentInfo = desc("agent_info", kindGauge, "Agent names by id, for joins with group_left; the latest name seen wins."+cached, "agent_id", "agent_name")
+	d.chats = desc("chat_interactions_total", kindCounter, "Chat, e-mail and social interactions (chat_4 cases), counted once per case when first seen."+cached, "channel", "skill_id")
+	d.chatsClosed = desc("chat_interactions_closed_total", kindCounter, "Cases counted once when first seen with status close."+cached, "channel", "skill_id")
+	d.chatsArchived = desc("chat_interactions_archived_total", kindCounter, "Cases counted once when first seen with status archived."+cached, "channel", "skill_id")
+	d.agentChats = desc("agent_chat_interactions_total", kindCounter, "Interactions by agent name (chat_4 has no agent id), once per case."+cached, "agent_name", "channel")
+	d.agentSurvey = desc("agent_chat_survey_score", kindSummary, "Customer survey scores by agent name, once per case when first seen answered; count and sum only, to keep two series per agent."+cached, "agent_name")
+	d.survey = desc("chat_survey_score", kindHistogram, "Customer survey scores, once per case when first seen answered."+cached, "channel")
+	d.resolution = desc("chat_resolution_duration_seconds", kindHistogram, "close_date - date_creation of cases, once when first seen closed."+cached, "channel")
+	d.typifications = desc("chat_typifications_total", kindCounter, "Cases by typification code, once per case when first seen typified."+cached, "cod_act", "channel")
+	d.typificationInfo = desc("chat_typification_info", kindGauge, "Typification code descriptions, for joins; the latest seen wins."+cached, "cod_act", "cod_description")
+	d.openChats = desc("chat_open_interactions", kindGauge, "Cases seen open and not since seen closed or archived, created within the revisit horizon: the backlog."+cached, "channel", "skill_id")
+	d.oldestOpen = desc("chat_oldest_open_age_seconds", kindGauge, "Age at the last poll of the oldest case counted in wolkvox_chat_open_interactions; 0 when there is none."+cached, "channel")
+	d.filterInfo = desc("chat_filter_date_info", kindGauge, "The date chat_4 filters on, as inferred from its responses: date_creation, close_date, last_change, or unknown until the evidence settles it."+cached, "filter")
+	d.windowTransfers = desc("window_transfers", kindGauge, "Transfer legs in the latest polled agent_13_1 window."+cached, "type_call")
+	d.windowStart = desc("window_start_timestamp_seconds", kindGauge, "Start of the latest new window read."+cached, "report")
+	d.windowEnd = desc("window_end_timestamp_seconds", kindGauge, "End of the latest new window read."+cached, "report")
+	d.up = desc("report_up", kindGauge, "1 if the last poll of the report succeeded, 0 if it failed; set as soon as a poll ends."+cached, "report")
+	d.lastSuccess = desc("report_last_success_timestamp_seconds", kindGauge, "When the report was last polled successfully."+cached, "report")
+	d.pollDuration = desc("report_poll_duration_seconds", kindGauge, "How long the last poll of the report took."+cached, "report")
+	d.pollFailures = desc("report_poll_failures_total", kindCounter, "Failed polls and revisits by reason; restarts at 0 with the process."+cached, "report", "reason")
+	d.records = desc("report_records_total", kindCounter, "Records counted, duplicates excluded."+cached, "report")
+	d.duplicates = desc("report_duplicate_records_total", kindCounter, "Records seen again (window boundaries, revisits, cases updated) and not counted again as new."+cached, "report")
+	d.invalid = desc("report_invalid_fields_total", kindCounter, "Fields that could not be parsed (dates, durations, scores, objects for strings); the record was still counted."+cached, "report", "field")
+	d.requests = desc("api_requests_total", kindCounter, "Calls to the Wolkvox API by HTTP status (none: no response) and purpose (new windows, or chat_4 revisits). Each call spends one token of the operation's daily quota. Counted as each call ends; restarts at 0 with the process."+cached, "report", "code", "purpose")
+	d.skipped = desc("report_skipped_seconds_total", kindCounter, "Time never fetched because an outage outlasted --poll.max-catchup."+cached, "report")
+	d.poisoned = desc("report_poison_skipped_seconds_total", kindCounter, "Seconds of a report skipped because a record in them broke every response that held it; the log names each."+cached, "report")
+	d.seriesOverflow = desc("series_overflow_total", kindCounter, "Observations counted under the all-\"other\" series because their metric reached --collector.max-series-per-metric label combinations."+cached, "metric")
+	d.pollInterval = desc("exporter_poll_interval_seconds", kindGauge, "The configured --poll.interval.")
+	d.revisitHorizon = desc("exporter_chat_revisit_seconds", kindGauge, "The configured --chat.revisit horizon; 0 when revisiting is off.")
+	d.dailyQuota = desc("api_daily_quota_tokens", kindGauge, "The operation's daily token quota, as configured with --wolkvox.daily-quota.")
+	d.stateSaveFailures = desc("exporter_state_save_failures_total", kindCounter, "Failed writes of the state file; while they fail, a restart re-reads and may miss what was polled since the last good save.")
+	d.stateLastSave = desc("exporter_state_last_save_timestamp_seconds", kindGauge, "When the state file was last written successfully.")
+	return d
 }

@@ -39,8 +39,9 @@ func FuzzRecordsToMetrics(f *testing.F) {
 		}); err == nil {
 			agg.applyInteractions(l.cases, interactions, end)
 		}
-		c := NewCollector()
-		c.publish(l.render(end, renderSettings{interval: time.Minute, revisit: time.Hour}))
+		descs := newDescs(nil, nil)
+		c := newCollector(descs)
+		c.publish(l.render(end, renderSettings{interval: time.Minute, revisit: time.Hour}, descs))
 		problems, err := testutil.CollectAndLint(c)
 		if err != nil {
 			t.Fatal(err)

@@ -57,7 +57,7 @@ func (h *health) update(report wolkvox.Report, fn func(*reportHealth)) {
 
 // collect renders the health metrics. It runs per scrape; there are a few
 // dozen of them.
-func (h *health) collect(ch chan<- prometheus.Metric) {
+func (h *health) collect(ch chan<- prometheus.Metric, descs *metricDescs) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, report := range wolkvox.Reports {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
 )
@@ -41,6 +42,9 @@ type Config struct {
 	// StateFile, when set, persists the ledger so a restart continues
 	// every counter, neither leaving a gap nor counting a record twice.
 	StateFile string
+	// Operation names the operation; it is the operation label of every
+	// series the poller serves. Empty: no such label.
+	Operation string
 	// Clock tells the time; default the system clock.
 	Clock  Clock
 	Logger log.Logger
@@ -53,6 +57,7 @@ type Poller struct {
 	plan      revisitPlan
 	ledger    *ledger
 	health    *health
+	descs     *metricDescs
 	collector *Collector
 	logger    log.Logger
 	lock      *os.File
@@ -110,13 +115,20 @@ func New(cfg Config) (*Poller, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = log.NewNopLogger()
 	}
+	var constLabels prometheus.Labels
+	if cfg.Operation != "" {
+		constLabels = prometheus.Labels{"operation": cfg.Operation}
+		cfg.Logger = log.With(cfg.Logger, "operation", cfg.Operation)
+	}
 	plan := newRevisitPlan(cfg.Revisit, cfg.Interval)
+	descs := newDescs(constLabels, nil)
 	p := &Poller{
 		cfg:       cfg,
 		plan:      plan,
 		ledger:    newLedger(cfg, plan),
 		health:    newHealth(),
-		collector: NewCollector(),
+		descs:     descs,
+		collector: newCollector(descs),
 		logger:    cfg.Logger,
 	}
 	p.collector.health = p.health
@@ -428,7 +440,7 @@ func (p *Poller) formatWindow(w wolkvox.Window) string {
 
 // publish renders the ledger and swaps the snapshot in.
 func (p *Poller) publish(now time.Time) {
-	p.collector.publish(p.ledger.render(now, renderSettings{interval: p.cfg.Interval, revisit: p.cfg.Revisit, dailyQuota: p.cfg.DailyQuota}))
+	p.collector.publish(p.ledger.render(now, renderSettings{interval: p.cfg.Interval, revisit: p.cfg.Revisit, dailyQuota: p.cfg.DailyQuota}, p.descs))
 }
 
 // Endpoint returns the API URL the poller calls. It holds no secret.

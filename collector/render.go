@@ -20,7 +20,7 @@ type renderSettings struct {
 // slice. Known label values (the documented type_calls and channels) are
 // rendered at 0 before they first occur, so that rate() sees the first
 // increase.
-func (l *ledger) render(now time.Time, set renderSettings) []prometheus.Metric {
+func (l *ledger) render(now time.Time, set renderSettings, descs *metricDescs) []prometheus.Metric {
 	a := l.agg
 	var out []prometheus.Metric
 	counters := func(d *prometheus.Desc, f *counterFamily) {

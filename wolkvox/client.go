@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -93,6 +94,7 @@ type Client struct {
 	cfg      Config
 	endpoint *url.URL
 	turn     chan struct{} // a one-slot semaphore: a mutex callers can stop waiting for
+	token    atomic.Pointer[string]
 
 	mu          sync.Mutex
 	noIsolation map[Report]bool // reports whose last fetch gave up on a poison record
@@ -169,7 +171,9 @@ func New(cfg Config) (*Client, error) {
 		cfg.MaxSkips = 0
 	}
 	cfg.Retry = cfg.Retry.withDefaults()
-	return &Client{cfg: cfg, endpoint: u, turn: make(chan struct{}, 1), noIsolation: map[Report]bool{}}, nil
+	c := &Client{cfg: cfg, endpoint: u, turn: make(chan struct{}, 1), noIsolation: map[Report]bool{}}
+	c.token.Store(&cfg.Token)
+	return c, nil
 }
 
 // CheckToken reports whether token can be sent as the wolkvox-token
@@ -188,6 +192,25 @@ func CheckToken(token string) error {
 			return fmt.Errorf("token contains a non-ASCII byte (at byte %d); tokens are ASCII", i)
 		}
 	}
+	return nil
+}
+
+// SetToken replaces the token, for a rotation without a restart. It waits
+// for a call in flight to end, so no call is made with half of either.
+func (c *Client) SetToken(ctx context.Context, token string) error {
+	if token == "" {
+		return errors.New("wolkvox: no token")
+	}
+	if err := CheckToken(token); err != nil {
+		return err
+	}
+	select {
+	case c.turn <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	c.token.Store(&token)
+	<-c.turn
 	return nil
 }
 
@@ -271,7 +294,7 @@ func (c *Client) call(ctx context.Context, report Report, w Window, decode func(
 	if err != nil {
 		return &Error{Report: report, Reason: ReasonBadRequest, Detail: err.Error(), Err: err}
 	}
-	req.Header.Set("wolkvox-token", c.cfg.Token)
+	req.Header.Set("wolkvox-token", *c.token.Load())
 	req.Header.Set("User-Agent", c.cfg.UserAgent)
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.cfg.HTTPClient.Do(req)
@@ -466,7 +489,7 @@ func (c *Client) classify(report Report, status int, err error, ctx context.Cont
 // token is redacted from the whole text first, so a cut cannot leave part
 // of it behind.
 func (c *Client) excerpt(text []byte) string {
-	return excerpt([]byte(redactToken(toValidUTF8(text), c.cfg.Token)))
+	return excerpt([]byte(redactToken(toValidUTF8(text), *c.token.Load())))
 }
 
 var errTooLarge = errors.New("response body exceeds the size limit")

@@ -1,0 +1,280 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Registry runs one poller per operation and serves all their metrics. A
+// reload hands it the new set of operations: it keeps the pollers whose
+// settings did not change, polling without a break and keeping their
+// counters (a new token is handed to the running poller), restarts the
+// changed ones (their state files carry their counters over), stops the
+// removed ones and deletes their state, and starts the new ones.
+type Registry struct {
+	ctx    context.Context
+	logger log.Logger
+
+	mu      sync.Mutex // one Apply at a time; guards running
+	running map[string]*running
+
+	view   sync.RWMutex // what scrapes and the landing page read
+	sorted []*running
+
+	reloads reloadStatus
+}
+
+type running struct {
+	cfg    Config
+	poller *Poller
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+type reloadStatus struct {
+	mu          sync.Mutex
+	ok          bool
+	lastSuccess time.Time
+}
+
+var (
+	reloadOKDesc = prometheus.NewDesc("wolkvox_exporter_config_last_reload_successful",
+		"1 if the last configuration reload succeeded, 0 if it failed and the previous configuration still runs.", nil, nil)
+	reloadTimeDesc = prometheus.NewDesc("wolkvox_exporter_config_last_reload_success_timestamp_seconds",
+		"When the configuration was last loaded successfully, at start or by a reload.", nil, nil)
+	operationsDesc = prometheus.NewDesc("wolkvox_exporter_operations",
+		"Operations the exporter polls.", nil, nil)
+)
+
+// registryCatalogue lists the exporter-wide metrics, which carry no
+// operation label.
+func registryCatalogue() []catalogueEntry {
+	return []catalogueEntry{
+		{name: "wolkvox_exporter_config_last_reload_successful", kind: kindGauge, desc: reloadOKDesc},
+		{name: "wolkvox_exporter_config_last_reload_success_timestamp_seconds", kind: kindGauge, desc: reloadTimeDesc},
+		{name: "wolkvox_exporter_operations", kind: kindGauge, desc: operationsDesc},
+	}
+}
+
+// NewRegistry returns a registry whose pollers run until ctx is done.
+func NewRegistry(ctx context.Context, logger log.Logger) *Registry {
+	if logger == nil {
+		logger = log.NewNopLogger()
+	}
+	return &Registry{ctx: ctx, logger: logger, running: map[string]*running{}}
+}
+
+// sameSettings reports whether two operation configs differ at most in
+// their token.
+func sameSettings(a, b Config) bool {
+	ca, cb := a.Client, b.Client
+	return a.Operation == b.Operation && ca.Server == cb.Server && ca.BaseURL == cb.BaseURL &&
+		ca.Location.String() == cb.Location.String() && ca.Timeout == cb.Timeout && ca.UserAgent == cb.UserAgent &&
+		a.Interval == b.Interval && a.Delay == b.Delay && a.MaxCatchup == b.MaxCatchup && a.Revisit == b.Revisit &&
+		a.AgentMetrics == b.AgentMetrics && a.AgentTTL == b.AgentTTL && a.MaxSeriesPerMetric == b.MaxSeriesPerMetric &&
+		a.DailyQuota == b.DailyQuota && a.StateFile == b.StateFile
+}
+
+// Apply makes the running operations those of cfgs, and records the
+// outcome as the last reload's. Operation names and tokens must be
+// unique: two pollers on one token would make the requests at once that
+// the API forbids. An operation whose new poller cannot start keeps its
+// old one; the error says which.
+func (r *Registry) Apply(cfgs []Config) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	err := r.apply(cfgs)
+	r.reloads.mu.Lock()
+	r.reloads.ok = err == nil
+	if err == nil {
+		r.reloads.lastSuccess = time.Now()
+	}
+	r.reloads.mu.Unlock()
+	r.publish()
+	return err
+}
+
+func (r *Registry) apply(cfgs []Config) error {
+	names, tokens := map[string]bool{}, map[string]string{}
+	for _, c := range cfgs {
+		if names[c.Operation] {
+			return fmt.Errorf("operation %s is listed twice", c.Operation)
+		}
+		names[c.Operation] = true
+		if other, ok := tokens[c.Client.Token]; ok {
+			return fmt.Errorf("operations %s and %s share a token; the API forbids two requests at once with one token", other, c.Operation)
+		}
+		tokens[c.Client.Token] = c.Operation
+	}
+	// Stop what leaves first: its state file goes with it.
+	for name, old := range r.running {
+		if names[name] {
+			continue
+		}
+		old.stop()
+		delete(r.running, name)
+		if old.cfg.StateFile != "" {
+			for _, f := range []string{old.cfg.StateFile, old.cfg.StateFile + ".lock"} {
+				if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+					level.Warn(r.logger).Log("msg", "could not remove the state of a removed operation", "operation", name, "err", err)
+				}
+			}
+		}
+		level.Info(r.logger).Log("msg", "operation removed; its poller stopped and its state deleted", "operation", name)
+	}
+	var errs []error
+	for _, cfg := range cfgs {
+		old := r.running[cfg.Operation]
+		if old != nil && sameSettings(old.cfg, cfg) {
+			if old.cfg.Client.Token != cfg.Client.Token {
+				if err := old.poller.client.SetToken(r.ctx, cfg.Client.Token); err != nil {
+					errs = append(errs, fmt.Errorf("operation %s: new token: %w", cfg.Operation, err))
+					continue
+				}
+				level.Info(r.logger).Log("msg", "token rotated; the operation keeps polling", "operation", cfg.Operation)
+			}
+			old.cfg = cfg
+			continue
+		}
+		if old != nil {
+			old.stop() // releases its state file for the new poller
+		}
+		next, err := r.start(cfg)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("operation %s: %w", cfg.Operation, err))
+			if old != nil {
+				if again, err := r.start(old.cfg); err == nil {
+					r.running[cfg.Operation] = again
+				} else {
+					delete(r.running, cfg.Operation)
+				}
+			}
+			continue
+		}
+		if old != nil {
+			level.Info(r.logger).Log("msg", "operation's settings changed; its poller restarted", "operation", cfg.Operation)
+		}
+		r.running[cfg.Operation] = next
+	}
+	return errors.Join(errs...)
+}
+
+func (r *Registry) start(cfg Config) (*running, error) {
+	p, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(r.ctx)
+	run := &running{cfg: cfg, poller: p, cancel: cancel, done: make(chan struct{})}
+	go func() { defer close(run.done); p.Run(ctx) }()
+	return run, nil
+}
+
+// stop ends the poller, abandoning a call in flight, and releases its
+// state file.
+func (o *running) stop() {
+	o.cancel()
+	<-o.done
+	o.poller.Close()
+}
+
+// publish swaps in the sorted view scrapes read.
+func (r *Registry) publish() {
+	sorted := make([]*running, 0, len(r.running))
+	for _, o := range r.running {
+		sorted = append(sorted, o)
+	}
+	slices.SortFunc(sorted, func(a, b *running) int {
+		if a.cfg.Operation < b.cfg.Operation {
+			return -1
+		}
+		return 1
+	})
+	r.view.Lock()
+	r.sorted = sorted
+	r.view.Unlock()
+}
+
+func (r *Registry) operations() []*running {
+	r.view.RLock()
+	defer r.view.RUnlock()
+	return r.sorted
+}
+
+// Stop stops every poller; for shutdown.
+func (r *Registry) Stop() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for name, o := range r.running {
+		o.stop()
+		delete(r.running, name)
+	}
+	r.publish()
+}
+
+// Describe sends nothing: the set of operations, and so of descriptors,
+// changes with reloads. The registry is an unchecked collector.
+func (r *Registry) Describe(chan<- *prometheus.Desc) {}
+
+// Collect sends every operation's metrics and the exporter-wide ones.
+func (r *Registry) Collect(ch chan<- prometheus.Metric) {
+	ops := r.operations()
+	for _, o := range ops {
+		o.poller.Collector().Collect(ch)
+	}
+	r.reloads.mu.Lock()
+	ok, last := r.reloads.ok, r.reloads.lastSuccess
+	r.reloads.mu.Unlock()
+	ch <- prometheus.MustNewConstMetric(reloadOKDesc, prometheus.GaugeValue, boolValue(ok))
+	if !last.IsZero() {
+		ch <- prometheus.MustNewConstMetric(reloadTimeDesc, prometheus.GaugeValue, unix(last))
+	}
+	ch <- prometheus.MustNewConstMetric(operationsDesc, prometheus.GaugeValue, float64(len(ops)))
+}
+
+// OperationStatus is what the landing page and /-/ready show of one
+// operation.
+type OperationStatus struct {
+	Name     string
+	Location *time.Location
+	Status   *Status
+}
+
+// Status returns every operation's status, sorted by name.
+func (r *Registry) Status() []OperationStatus {
+	var out []OperationStatus
+	for _, o := range r.operations() {
+		out = append(out, OperationStatus{Name: o.cfg.Operation, Location: o.cfg.Client.Location, Status: o.poller.Status()})
+	}
+	return out
+}
+
+// NotReady names the operations that have not yet polled both reports
+// successfully.
+func (r *Registry) NotReady() []string {
+	var out []string
+	for _, s := range r.Status() {
+		if !s.Status.Ready() {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
+// Endpoints returns each operation's API URL, without secrets.
+func (r *Registry) Endpoints() map[string]string {
+	out := map[string]string{}
+	for _, o := range r.operations() {
+		out[o.cfg.Operation] = o.poller.Endpoint()
+	}
+	return out
+}

@@ -1,0 +1,245 @@
+// Package config reads the exporter's configuration file: the Wolkvox
+// operations to poll, each with its own server, token file, time zone and
+// quota, and polling defaults that each operation may override.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"go.yaml.in/yaml/v2"
+
+	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
+)
+
+// Polling holds the settings an operation may take from the file's
+// defaults or set itself. A nil field is not set.
+type Polling struct {
+	Interval    *model.Duration `yaml:"interval"`
+	Delay       *model.Duration `yaml:"delay"`
+	MaxCatchup  *model.Duration `yaml:"max_catchup"`
+	ChatRevisit *model.Duration `yaml:"chat_revisit"`
+	Timeout     *model.Duration `yaml:"timeout"`
+}
+
+// Operation is one entry of the file's operations list.
+type Operation struct {
+	Name       string `yaml:"name"`
+	Server     string `yaml:"server"`
+	URL        string `yaml:"url"`
+	TokenFile  string `yaml:"token_file"`
+	Timezone   string `yaml:"timezone"`
+	DailyQuota int    `yaml:"daily_quota"`
+	Polling    `yaml:",inline"`
+}
+
+// File is the configuration file.
+type File struct {
+	Defaults   Polling     `yaml:"defaults"`
+	Operations []Operation `yaml:"operations"`
+}
+
+// Resolved is one operation ready to poll: every default applied, the
+// token read, the zone loaded.
+type Resolved struct {
+	Name        string
+	Server, URL string
+	TokenFile   string // "" when the token came from elsewhere
+	Token       string
+	Location    *time.Location
+	DailyQuota  int
+	Interval    time.Duration
+	Delay       time.Duration
+	MaxCatchup  time.Duration
+	ChatRevisit time.Duration
+	Timeout     time.Duration
+}
+
+// SameSettings reports whether two resolved operations differ in nothing
+// but their token, which a running poller can take in place.
+func (r Resolved) SameSettings(o Resolved) bool {
+	r.Token, o.Token = "", ""
+	return r.Name == o.Name && r.Server == o.Server && r.URL == o.URL && r.TokenFile == o.TokenFile &&
+		r.Location.String() == o.Location.String() && r.DailyQuota == o.DailyQuota && r.Interval == o.Interval &&
+		r.Delay == o.Delay && r.MaxCatchup == o.MaxCatchup && r.ChatRevisit == o.ChatRevisit && r.Timeout == o.Timeout
+}
+
+// Builtin are the defaults of settings neither the file nor the
+// operation sets; the command line's flags, for the flags' operation.
+type Builtin struct {
+	Interval, Delay, MaxCatchup, ChatRevisit, Timeout time.Duration
+}
+
+// validName is what an operation name may be: it becomes a label value
+// and a state file's name.
+var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+// Load reads and checks the file at path. It returns every problem it
+// finds, one error each, each naming its operation.
+func Load(path string, builtin Builtin) ([]Resolved, []error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, []error{fmt.Errorf("config file: %w", err)}
+	}
+	var f File
+	if err := yaml.UnmarshalStrict(data, &f); err != nil {
+		return nil, []error{fmt.Errorf("config file %s: %w", path, err)}
+	}
+	if len(f.Operations) == 0 {
+		return nil, []error{fmt.Errorf("config file %s lists no operations", path)}
+	}
+	var errs []error
+	var out []Resolved
+	names := map[string]bool{}
+	tokens := map[string]string{} // token -> first operation's name
+	for i, op := range f.Operations {
+		label := op.Name
+		if label == "" {
+			label = fmt.Sprintf("#%d", i+1)
+		}
+		fail := func(format string, a ...any) {
+			errs = append(errs, fmt.Errorf("operation %s: %s", label, fmt.Sprintf(format, a...)))
+		}
+		r, problems := resolve(op, f.Defaults, builtin)
+		for _, p := range problems {
+			fail("%s", p)
+		}
+		if op.Name != "" && names[op.Name] {
+			fail("the name is used twice")
+		}
+		names[op.Name] = true
+		if r.Token != "" {
+			if other, dup := tokens[r.Token]; dup {
+				fail("has the same token as operation %s; the API forbids two requests at once with one token", other)
+			}
+			tokens[r.Token] = label
+		}
+		out = append(out, r)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return out, nil
+}
+
+func resolve(op Operation, defaults Polling, builtin Builtin) (Resolved, []string) {
+	var problems []string
+	r := Resolved{Name: op.Name, Server: op.Server, URL: op.URL, TokenFile: op.TokenFile, DailyQuota: op.DailyQuota}
+	switch {
+	case op.Name == "":
+		problems = append(problems, "no name")
+	case !validName.MatchString(op.Name):
+		problems = append(problems, fmt.Sprintf("name %q must be letters, digits, '_', '.' or '-', at most 64", op.Name))
+	}
+	switch {
+	case op.Server == "" && op.URL == "":
+		problems = append(problems, "neither server nor url")
+	case op.Server != "" && op.URL != "":
+		problems = append(problems, "both server and url; give one")
+	case op.URL != "":
+		if err := CheckURL(op.URL); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	if op.TokenFile == "" {
+		problems = append(problems, "no token_file (the token itself never goes in the file)")
+	} else if token, err := ReadTokenFile(op.TokenFile); err != nil {
+		problems = append(problems, err.Error())
+	} else {
+		r.Token = token
+	}
+	if loc, err := LoadZone(op.Timezone); err != nil {
+		problems = append(problems, err.Error())
+	} else {
+		r.Location = loc
+	}
+	if op.DailyQuota < 0 {
+		problems = append(problems, fmt.Sprintf("daily_quota must be 0 (unknown) or more, not %d", op.DailyQuota))
+	}
+	pick := func(own, def *model.Duration, builtin time.Duration) time.Duration {
+		switch {
+		case own != nil:
+			return time.Duration(*own)
+		case def != nil:
+			return time.Duration(*def)
+		}
+		return builtin
+	}
+	r.Interval = pick(op.Interval, defaults.Interval, builtin.Interval)
+	r.Delay = pick(op.Delay, defaults.Delay, builtin.Delay)
+	r.MaxCatchup = pick(op.MaxCatchup, defaults.MaxCatchup, builtin.MaxCatchup)
+	r.ChatRevisit = pick(op.ChatRevisit, defaults.ChatRevisit, builtin.ChatRevisit)
+	r.Timeout = pick(op.Timeout, defaults.Timeout, builtin.Timeout)
+	if err := r.CheckPolling(); err != nil {
+		problems = append(problems, err.Error())
+	}
+	return r, problems
+}
+
+// CheckPolling rejects polling settings that parse but cannot work.
+func (r Resolved) CheckPolling() error {
+	switch {
+	case r.Interval <= 0:
+		return fmt.Errorf("interval must be positive, not %v", r.Interval)
+	case r.Delay < 0:
+		return fmt.Errorf("delay must not be negative, not %v", r.Delay)
+	case r.MaxCatchup < r.Interval:
+		return fmt.Errorf("max_catchup (%v) must be at least one interval (%v)", r.MaxCatchup, r.Interval)
+	case r.ChatRevisit < 0:
+		return fmt.Errorf("chat_revisit must be 0 (off) or positive, not %v", r.ChatRevisit)
+	case r.Timeout <= 0:
+		return fmt.Errorf("timeout must be positive, not %v", r.Timeout)
+	}
+	return nil
+}
+
+// LoadZone loads an operation's time zone, refusing names that do not
+// name one: empty (Go reads it as UTC), Local (whatever the host has) and
+// Factory (tzdata's "not set").
+func LoadZone(name string) (*time.Location, error) {
+	switch strings.TrimSpace(name) {
+	case "":
+		return nil, errors.New("no timezone; name the operation's zone, e.g. America/Bogota")
+	case "Local", "Factory":
+		return nil, fmt.Errorf("timezone %q does not name the operation's zone; use an IANA name such as America/Bogota", name)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("unknown timezone %q: %w", name, err)
+	}
+	return loc, nil
+}
+
+// CheckURL rejects a base URL the client cannot use, quoting it with
+// any password hidden.
+func CheckURL(raw string) error {
+	_, err := wolkvox.New(wolkvox.Config{BaseURL: raw, Token: "x", Location: time.UTC})
+	return err
+}
+
+// ReadTokenFile reads a token file: a byte-order mark is dropped, white
+// space around the token trimmed, and anything that cannot be an HTTP
+// header value refused, naming the file, never the token.
+func ReadTokenFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("cannot read token file: %w", err)
+	}
+	if bytes.HasPrefix(b, []byte{0xff, 0xfe}) || bytes.HasPrefix(b, []byte{0xfe, 0xff}) {
+		return "", fmt.Errorf("token file %s is UTF-16 text; save it as ASCII", path)
+	}
+	token := strings.TrimSpace(string(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))))
+	if token == "" {
+		return "", fmt.Errorf("token file %s is empty", path)
+	}
+	if err := wolkvox.CheckToken(token); err != nil {
+		return "", fmt.Errorf("token file %s: %w", path, err)
+	}
+	return token, nil
+}
