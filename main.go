@@ -4,11 +4,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"html"
 	"io"
 	"log/slog"
 	"net"
@@ -35,6 +33,8 @@ import (
 	sloggokit "github.com/tjhop/slog-gokit"
 
 	"github.com/wolkvox-exporter/wolkvox_exporter/collector"
+	"github.com/wolkvox-exporter/wolkvox_exporter/config"
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/demo"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox/wolkvoxtest"
 )
@@ -57,6 +57,8 @@ type flags struct {
 	revisit                               *time.Duration
 	intervalSet, delaySet, revisitSet     bool
 	maxSeries                             *int
+	configFile, stateDir, operation       *string
+	configCheck, enableLifecycle          *bool
 	agents, demo                          *bool
 	stateFile, telemetryPath              *string
 	logLevel, logFormat                   *string
@@ -68,25 +70,30 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	app.ErrorWriter(stderr)
 	app.UsageWriter(stderr)
 	f := &flags{
-		server:        app.Flag("wolkvox.server", "The operation's server code: 0002 means https://wv0002.wolkvox.com.").String(),
-		baseURL:       app.Flag("wolkvox.url", "Base URL of the API, overriding --wolkvox.server.").String(),
-		tokenFile:     app.Flag("wolkvox.token-file", "File holding the wolkvox-token. Default: the WOLKVOX_TOKEN environment variable. The token is never a flag value, because those show in process lists.").String(),
-		timezone:      app.Flag("wolkvox.timezone", "The operation's time zone; the API's dates carry none.").Default("America/Bogota").String(),
-		timeout:       app.Flag("wolkvox.timeout", "Timeout of one API call, body included. The API allows itself 60s.").Default("60s").Duration(),
-		dailyQuota:    app.Flag("wolkvox.daily-quota", "The operation's daily token quota (licenses x 1000), exported for the quota alert. 0: unknown.").Default("0").Int(),
-		interval:      app.Flag("poll.interval", "How often to poll each report. Each poll spends 2 tokens of the daily quota. With --demo, 15s unless given.").Default("5m").Duration(),
-		delay:         app.Flag("poll.delay", "How far behind now windows end, for rows that land late. With --demo, 0s unless given.").Default("1m").Duration(),
-		maxCatchup:    app.Flag("poll.max-catchup", "After an outage, fetch at most this far back; older time is skipped and counted.").Default("24h").Duration(),
-		revisit:       app.Flag("chat.revisit", "Re-read chat_4 over this trailing horizon, so that cases closed, surveyed or typified after they were first read are counted. 0 turns it off. With --demo, 30m unless given.").Default("24h").Duration(),
-		maxSeries:     app.Flag("collector.max-series-per-metric", "Label combinations each metric may take; beyond it, observations count under labels \"other\" (wolkvox_series_overflow_total).").Default(strconv.Itoa(collector.DefaultMaxSeriesPerMetric)).Int(),
-		agents:        app.Flag("collector.agents", "Export per-agent metrics.").Default("true").Bool(),
-		agentTTL:      app.Flag("collector.agents.ttl", "Drop an agent from the per-agent metrics when not seen for this long.").Default("24h").Duration(),
-		stateFile:     app.Flag("storage.state-file", "File to keep window marks and de-duplication keys in, so a restart neither leaves a gap nor counts twice. Unset: start fresh each time.").String(),
-		demo:          app.Flag("demo", "Serve generated demo data from a built-in fake API; needs no server or token.").Bool(),
-		telemetryPath: app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String(),
-		logLevel:      app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error"),
-		logFormat:     app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json"),
-		web:           kingpinflag.AddFlags(app, ":10049"),
+		configFile:      app.Flag("config.file", "YAML file listing the operations to poll (see examples/wolkvox.yml). Without it, the --wolkvox.* flags describe one operation. Reloaded on SIGHUP and, with --web.enable-lifecycle, POST /-/reload.").String(),
+		configCheck:     app.Flag("config.check", "Check --config.file (or the flags' operation) and exit: 0 when good, 2 with one line per problem.").Bool(),
+		enableLifecycle: app.Flag("web.enable-lifecycle", "Enable POST /-/reload, as in Prometheus.").Bool(),
+		stateDir:        app.Flag("storage.state-dir", "Directory to keep one state file per operation in (OPERATION.state); see --storage.state-file.").String(),
+		operation:       app.Flag("wolkvox.operation", "Name of the flags' operation, its operation label. Default: the server code, or the --wolkvox.url host.").String(),
+		server:          app.Flag("wolkvox.server", "The operation's server code: 0002 means https://wv0002.wolkvox.com.").String(),
+		baseURL:         app.Flag("wolkvox.url", "Base URL of the API, overriding --wolkvox.server.").String(),
+		tokenFile:       app.Flag("wolkvox.token-file", "File holding the wolkvox-token. Default: the WOLKVOX_TOKEN environment variable. The token is never a flag value, because those show in process lists.").String(),
+		timezone:        app.Flag("wolkvox.timezone", "The operation's time zone; the API's dates carry none.").Default("America/Bogota").String(),
+		timeout:         app.Flag("wolkvox.timeout", "Timeout of one API call, body included. The API allows itself 60s.").Default("60s").Duration(),
+		dailyQuota:      app.Flag("wolkvox.daily-quota", "The operation's daily token quota (licenses x 1000), exported for the quota alert. 0: unknown.").Default("0").Int(),
+		interval:        app.Flag("poll.interval", "How often to poll each report. Each poll spends 2 tokens of the daily quota. With --demo, 15s unless given.").Default("5m").Duration(),
+		delay:           app.Flag("poll.delay", "How far behind now windows end, for rows that land late. With --demo, 0s unless given.").Default("1m").Duration(),
+		maxCatchup:      app.Flag("poll.max-catchup", "After an outage, fetch at most this far back; older time is skipped and counted.").Default("24h").Duration(),
+		revisit:         app.Flag("chat.revisit", "Re-read chat_4 over this trailing horizon, so that cases closed, surveyed or typified after they were first read are counted. 0 turns it off. With --demo, 30m unless given.").Default("24h").Duration(),
+		maxSeries:       app.Flag("collector.max-series-per-metric", "Label combinations each metric may take; beyond it, observations count under labels \"other\" (wolkvox_series_overflow_total).").Default(strconv.Itoa(collector.DefaultMaxSeriesPerMetric)).Int(),
+		agents:          app.Flag("collector.agents", "Export per-agent metrics.").Default("true").Bool(),
+		agentTTL:        app.Flag("collector.agents.ttl", "Drop an agent from the per-agent metrics when not seen for this long.").Default("24h").Duration(),
+		stateFile:       app.Flag("storage.state-file", "File to keep window marks and de-duplication keys in, so a restart neither leaves a gap nor counts twice. Unset: start fresh each time.").String(),
+		demo:            app.Flag("demo", "Serve generated demo data from a built-in fake API; needs no server or token.").Bool(),
+		telemetryPath:   app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String(),
+		logLevel:        app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error"),
+		logFormat:       app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json"),
+		web:             kingpinflag.AddFlags(app, ":10049"),
 	}
 	app.GetFlag("poll.interval").IsSetByUser(&f.intervalSet)
 	app.GetFlag("poll.delay").IsSetByUser(&f.delaySet)
@@ -148,15 +155,10 @@ func checkFlags(f *flags) error {
 		return fmt.Errorf("--web.telemetry-path %q must start with /", *f.telemetryPath)
 	case *f.telemetryPath == "/-/healthy" || *f.telemetryPath == "/-/ready":
 		return fmt.Errorf("--web.telemetry-path %q is taken by the exporter's own endpoint", *f.telemetryPath)
-	case strings.TrimSpace(*f.timezone) == "":
-		// time.LoadLocation("") is UTC: every window would be off by the
-		// operation's offset without a word.
-		return errors.New("--wolkvox.timezone is empty; name the operation's zone, e.g. America/Bogota")
-	case *f.timezone == "Local" || *f.timezone == "Factory":
-		// Local is whatever zone the host or container happens to have;
-		// Factory is tzdata's placeholder for "not set". Neither names the
-		// operation's zone.
-		return fmt.Errorf("--wolkvox.timezone %q does not name the operation's zone; use an IANA name such as America/Bogota", *f.timezone)
+	case *f.configFile != "" && *f.stateFile != "":
+		return errors.New("--storage.state-file is for the flags' one operation; with --config.file use --storage.state-dir")
+	case *f.configFile != "" && *f.demo:
+		return errors.New("--demo runs one built-in operation; it does not take --config.file")
 	}
 	// exporter-toolkit reads this file only once it is listening.
 	if file := *f.web.WebConfigFile; file != "" {
@@ -167,29 +169,17 @@ func checkFlags(f *flags) error {
 	return nil
 }
 
-// readToken reads the token from the file, or else the environment. A
-// UTF-8 byte-order mark (an editor's) and surrounding white space are
-// dropped; anything else that cannot be in an HTTP header is refused, with
-// a message that never shows the token.
+// readToken reads the flags' operation's token from the file, or else the
+// environment.
 func readToken(file string) (string, error) {
 	if file != "" {
-		b, err := os.ReadFile(file)
+		token, err := config.ReadTokenFile(file)
 		if err != nil {
-			return "", fmt.Errorf("cannot read --wolkvox.token-file: %w", err)
-		}
-		if bytes.HasPrefix(b, []byte{0xff, 0xfe}) || bytes.HasPrefix(b, []byte{0xfe, 0xff}) {
-			return "", fmt.Errorf("--wolkvox.token-file %s is UTF-16 text; save it as ASCII or UTF-8", file)
-		}
-		token := cleanToken(string(b))
-		if token == "" {
-			return "", fmt.Errorf("--wolkvox.token-file %s is empty", file)
-		}
-		if err := wolkvox.CheckToken(token); err != nil {
-			return "", fmt.Errorf("--wolkvox.token-file %s: %w", file, err)
+			return "", fmt.Errorf("--wolkvox.token-file: %w", err)
 		}
 		return token, nil
 	}
-	if token := cleanToken(os.Getenv("WOLKVOX_TOKEN")); token != "" {
+	if token := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(os.Getenv("WOLKVOX_TOKEN")), "\uFEFF")); token != "" {
 		if err := wolkvox.CheckToken(token); err != nil {
 			return "", fmt.Errorf("WOLKVOX_TOKEN: %w", err)
 		}
@@ -198,9 +188,18 @@ func readToken(file string) (string, error) {
 	return "", errors.New("no token: set --wolkvox.token-file or the WOLKVOX_TOKEN environment variable (or try --demo)")
 }
 
-// cleanToken drops a UTF-8 byte-order mark and surrounding white space.
-func cleanToken(s string) string {
-	return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), "\uFEFF"))
+// checkConfig loads the operations as a start would, and says whether
+// they are good: one line per problem, exit 2; or one line and exit 0.
+func checkConfig(ops *operations, w io.Writer) int {
+	cfgs, errs := ops.load()
+	for _, err := range errs {
+		fmt.Fprintf(w, "%s: error: %v\n", exporterName, err)
+	}
+	if len(errs) > 0 {
+		return 2
+	}
+	fmt.Fprintf(w, "%s: configuration is good: %d operation(s)\n", exporterName, len(cfgs))
+	return 0
 }
 
 func run(args []string, stderr io.Writer) int {
@@ -218,97 +217,119 @@ func run(args []string, stderr io.Writer) int {
 	}
 	logger, slogger := newLogger(f, stderr)
 
-	loc, err := time.LoadLocation(*f.timezone)
-	if err != nil {
-		return fail("unknown --wolkvox.timezone %q: %v", *f.timezone, err)
+	ops := &operations{f: f, logger: logger}
+	if *f.configCheck {
+		return checkConfig(ops, stderr)
 	}
-	clientCfg := wolkvox.Config{
-		Server: *f.server, BaseURL: *f.baseURL, Location: loc, Timeout: *f.timeout,
-		UserAgent: exporterName + "/" + version.Version,
-	}
-	interval, delay, revisit := *f.interval, *f.delay, *f.revisit
-	var demo *wolkvoxtest.Server
+	var demoSrv *wolkvoxtest.Server
 	if *f.demo {
-		demo = startDemo(loc)
-		defer demo.Close()
-		clientCfg.BaseURL, clientCfg.Server, clientCfg.Token = demo.URL, "", demo.Token()
-		// Lively defaults for a demo, unless given: the generated chats
-		// close within minutes, so a short horizon shows them close.
+		loc, err := config.LoadZone(*f.timezone)
+		if err != nil {
+			return fail("--wolkvox.timezone: %v", err)
+		}
+		demoSrv = demo.Start(loc)
+		defer demoSrv.Close()
+		ops.demoURL, ops.demoToken = demoSrv.URL, demoSrv.Token()
+		// Lively defaults for a demo, unless given.
 		if !f.intervalSet {
-			interval = 15 * time.Second
+			*f.interval = demo.Interval
 		}
 		if !f.delaySet {
-			delay = 0
+			*f.delay = demo.Delay
 		}
 		if !f.revisitSet {
-			revisit = 30 * time.Minute
+			*f.revisit = demo.Revisit
 		}
-		level.Warn(logger).Log("msg", "DEMO MODE: serving generated data from a built-in fake Wolkvox API, not a real operation", "fake_api", demo.URL,
-			"interval", interval, "delay", delay, "chat_revisit", revisit)
-	} else {
-		if clientCfg.Token, err = readToken(*f.tokenFile); err != nil {
-			return fail("%v", err)
-		}
-		if clientCfg.BaseURL != "" {
-			if err := checkBaseURL(clientCfg.BaseURL, logger); err != nil {
-				return fail("%v", err)
-			}
-		}
-		if interval < 5*time.Minute {
-			level.Warn(logger).Log("msg", "--poll.interval is shorter than the vendor's suggested 5m; every call spends one token of the operation's daily quota (licenses x 1000)",
-				"interval", interval, "tokens_per_day", int(2*24*time.Hour/interval))
-		}
+		level.Warn(logger).Log("msg", "DEMO MODE: serving generated data from a built-in fake Wolkvox API, not a real operation", "fake_api", demoSrv.URL,
+			"interval", *f.interval, "delay", *f.delay, "chat_revisit", *f.revisit)
+	}
+	cfgs, errs := ops.load()
+	if len(errs) > 0 {
+		return fail("%v", errs[0]) // at start, the first problem; --config.check lists all
 	}
 
-	poller, err := collector.New(collector.Config{
-		Client: clientCfg, Interval: interval, Delay: delay, MaxCatchup: *f.maxCatchup, Revisit: revisit,
-		AgentMetrics: *f.agents, AgentTTL: *f.agentTTL, MaxSeriesPerMetric: *f.maxSeries,
-		DailyQuota: float64(*f.dailyQuota), StateFile: *f.stateFile, Logger: logger,
-	})
-	if err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	registry := collector.NewRegistry(ctx, logger)
+	if err := registry.Apply(cfgs); err != nil {
 		return fail("%v", err)
 	}
-	defer poller.Close()
+	defer registry.Stop()
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
-		poller.Collector(),
+		registry,
 		versioncollector.NewCollector(exporterName),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewGoCollector(),
 	)
+	reload := func(how string) error {
+		if *f.configFile == "" {
+			return errNoConfigFile
+		}
+		cfgs, errs := ops.load()
+		if len(errs) > 0 {
+			registry.ReloadFailed()
+			for _, err := range errs {
+				level.Error(logger).Log("msg", "reload failed; the previous configuration keeps running", "by", how, "err", err)
+			}
+			return errors.Join(errs...)
+		}
+		if err := registry.Apply(cfgs); err != nil {
+			level.Error(logger).Log("msg", "reload partly failed; those operations keep their previous configuration", "by", how, "err", err)
+			return err
+		}
+		level.Info(logger).Log("msg", "configuration reloaded", "by", how, "operations", len(cfgs))
+		return nil
+	}
+
 	mux := http.NewServeMux()
 	mux.Handle(*f.telemetryPath, promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(slogger.Handler(), slog.LevelError), Registry: reg,
 	})))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
-		if poller.Status().Ready() {
-			fmt.Fprintln(w, "Ready")
+		if waiting := registry.NotReady(); len(waiting) > 0 {
+			http.Error(w, "Not ready: waiting for the first successful poll of both reports of "+strings.Join(waiting, ", "), http.StatusServiceUnavailable)
 			return
 		}
-		http.Error(w, "Not ready: waiting for the first successful poll of both reports", http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "Ready")
+	})
+	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case !*f.enableLifecycle:
+			http.Error(w, "Lifecycle API is not enabled (--web.enable-lifecycle).", http.StatusForbidden)
+		case r.Method != http.MethodPost && r.Method != http.MethodPut:
+			http.Error(w, "Use POST to reload.", http.StatusMethodNotAllowed)
+		default:
+			if err := reload("/-/reload"); err != nil {
+				http.Error(w, "Reload failed: "+err.Error(), http.StatusInternalServerError)
+				return
+			}
+			fmt.Fprintln(w, "Reloaded")
+		}
 	})
 	if *f.telemetryPath != "/" {
-		mux.Handle("/", landingPage(*f.telemetryPath, poller, loc, demo != nil))
+		mux.Handle("/", landingPage(*f.telemetryPath, registry, demoSrv != nil))
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	// SIGHUP's default action ends the process without a word. There is
-	// no configuration to reload yet: say so and carry on.
+	// SIGHUP reloads the configuration file; without one its default
+	// action would end the process without a word.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	go func() {
 		for range hup {
-			level.Info(logger).Log("msg", "SIGHUP received and ignored: there is no configuration file to reload; restart to change flags")
+			if err := reload("SIGHUP"); errors.Is(err, errNoConfigFile) {
+				level.Info(logger).Log("msg", "SIGHUP received and ignored: there is no configuration file to reload; restart to change flags")
+			}
 		}
 	}()
-	level.Info(logger).Log("msg", "starting "+exporterName, "version", version.Info(), "api", poller.Endpoint(), "interval", interval,
-		"timezone", loc.String(), "chat_revisit", revisit)
-	polling := make(chan struct{})
-	go func() { poller.Run(ctx); close(polling) }()
+	for name, endpoint := range registry.Endpoints() {
+		level.Info(logger).Log("msg", "polling operation", "operation", name, "api", endpoint)
+	}
+	level.Info(logger).Log("msg", "starting "+exporterName, "version", version.Info(), "operations", len(cfgs),
+		"interval", *f.interval, "chat_revisit", *f.revisit)
 
 	// Bounded timeouts, so idle keep-alive connections and slow clients
 	// cannot hold sockets for ever. A scrape of the largest /metrics is
@@ -320,7 +341,6 @@ func run(args []string, stderr io.Writer) int {
 	select {
 	case err := <-served:
 		stop()
-		<-polling
 		level.Error(logger).Log("msg", "cannot serve", "err", err)
 		return 1
 	case <-ctx.Done():
@@ -329,7 +349,7 @@ func run(args []string, stderr io.Writer) int {
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutdown)
-	<-polling
+	registry.Stop()
 	return 0
 }
 
@@ -350,76 +370,4 @@ func checkBaseURL(raw string, logger log.Logger) error {
 		}
 	}
 	return nil
-}
-
-// Demo transfer spikes: one skill, a few minutes long, soon after start and
-// then every half hour, so the dashboard shows them and the spike alert
-// fires with examples/demo/wolkvox.rules.yml, whose time ranges are short
-// enough for a demo (the shipped rules need a 2-hour baseline).
-const (
-	demoSpikeFirst  = 8 * time.Minute
-	demoSpikeEvery  = 30 * time.Minute
-	demoSpikeLength = 4 * time.Minute
-)
-
-// startDemo starts a fake API with lively traffic and transfer spikes.
-func startDemo(loc *time.Location) *wolkvoxtest.Server {
-	now := time.Now()
-	traffic := &wolkvoxtest.Traffic{
-		Seed: uint64(now.UnixNano()), Location: loc,
-		// Lively enough that each 15-second window holds both kinds of
-		// record: the first poll already shows nonzero counters.
-		TransfersPerMinute: 60, InteractionsPerMinute: 40, BodyBytes: 1024,
-	}
-	first := now.Add(demoSpikeFirst).Truncate(time.Minute)
-	traffic.AddSpike(wolkvoxtest.Spike{
-		Start: first, End: first.Add(demoSpikeLength), Every: demoSpikeEvery,
-		TypeCall: "transfer", SkillID: "101", PerMinute: 60,
-	})
-	return wolkvoxtest.NewServer(wolkvoxtest.Config{Location: loc, ForgetServed: true, Data: traffic})
-}
-
-// landingPage links the metrics and shows each report's last poll.
-// windowFormat shows a window bound in the operation's zone, with its offset.
-const windowFormat = "2006-01-02 15:04:05 -0700"
-
-func landingPage(metricsPath string, poller *collector.Poller, loc *time.Location, demo bool) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var extra strings.Builder
-		if demo {
-			extra.WriteString(`<p><strong>DEMO MODE:</strong> these metrics come from generated data, not a real Wolkvox operation.</p>`)
-		}
-		extra.WriteString(`<h2>Reports</h2><table><tr><th>report</th><th>up</th><th>last success</th><th>latest window</th><th>last error</th></tr>`)
-		for _, rs := range poller.Status().Reports {
-			up := "not polled yet"
-			if rs.Polled {
-				up = map[bool]string{true: "yes", false: "no"}[rs.Up]
-			}
-			last, window := "never", ""
-			if !rs.LastSuccess.IsZero() {
-				last = rs.LastSuccess.In(loc).Format(time.RFC3339)
-				window = rs.Window.Start.In(loc).Format(windowFormat) + " .. " + rs.Window.End.In(loc).Format(windowFormat)
-			}
-			fmt.Fprintf(&extra, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>",
-				html.EscapeString(string(rs.Report)), up, last, html.EscapeString(window), html.EscapeString(rs.LastError))
-		}
-		extra.WriteString("</table>")
-		page, err := web.NewLandingPage(web.LandingConfig{
-			Name:        "Wolkvox Exporter",
-			Description: "Prometheus exporter for Wolkvox contact-center reports",
-			Version:     version.Info(),
-			Links: []web.LandingLinks{
-				{Address: metricsPath, Text: "Metrics"},
-				{Address: "/-/healthy", Text: "Health"},
-				{Address: "/-/ready", Text: "Readiness"},
-			},
-			ExtraHTML: extra.String(),
-			Profiling: "false", // no pprof handlers are served
-		})
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		page.ServeHTTP(w, r)
-	})
 }

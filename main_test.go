@@ -51,7 +51,7 @@ func TestBinaryAgainstFakeAPI(t *testing.T) {
 	if want := len(srv.ServedTransfers()); got > float64(want) {
 		t.Errorf("transfers_total %v; fake served %d", got, want)
 	}
-	for _, want := range []string{`wolkvox_exporter_build_info{`, `version="0.0.0-test"`, `wolkvox_report_up{report="chat_4"} 1`, "process_start_time_seconds"} {
+	for _, want := range []string{`wolkvox_exporter_build_info{`, `version="0.0.0-test"`, `wolkvox_report_up{operation="127.0.0.1",report="chat_4"} 1`, "process_start_time_seconds"} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %s", want)
 		}
@@ -118,9 +118,9 @@ func TestBadConfigurationExits2BeforeListening(t *testing.T) {
 		absent string // a secret the line must not show
 	}{
 		"no token":         {args: []string{"--wolkvox.server=0002"}, want: "no token"},
-		"unreadable token": {args: []string{"--wolkvox.server=0002", "--wolkvox.token-file=" + filepath.Join(dir, "missing")}, want: "cannot read --wolkvox.token-file"},
+		"unreadable token": {args: []string{"--wolkvox.server=0002", "--wolkvox.token-file=" + filepath.Join(dir, "missing")}, want: "--wolkvox.token-file: cannot read token file"},
 		"empty token file": {args: []string{"--wolkvox.server=0002", "--wolkvox.token-file=" + empty}, want: "is empty"},
-		"unknown zone":     {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--wolkvox.timezone=Mars/Olympus"}, want: "unknown --wolkvox.timezone"},
+		"unknown zone":     {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--wolkvox.timezone=Mars/Olympus"}, want: `--wolkvox.timezone: unknown timezone "Mars/Olympus"`},
 		"bad url":          {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.url=ftp://x"}, want: "not an http(s) URL"},
 		"no server":        {env: []string{"WOLKVOX_TOKEN=x"}, want: "neither a server code nor a base URL"},
 		"bad flag":         {args: []string{"--poll.interval=soon"}, want: "error"},
@@ -135,12 +135,12 @@ func TestBadConfigurationExits2BeforeListening(t *testing.T) {
 		"negative quota":      {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--wolkvox.daily-quota=-3"}, want: "--wolkvox.daily-quota must be 0"},
 		"zero agent TTL":      {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--collector.agents.ttl=0s"}, want: "--collector.agents.ttl must be positive"},
 		"relative metrics":    {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--web.telemetry-path=metrics"}, want: "must start with /"},
-		"empty zone":          {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--wolkvox.timezone="}, want: "--wolkvox.timezone is empty"},
+		"empty zone":          {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--wolkvox.timezone="}, want: "--wolkvox.timezone: no timezone"},
 		"bad web config":      {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--web.config.file=" + badWebConfig}, want: "--web.config.file " + badWebConfig},
 		"missing web config":  {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--web.config.file=" + filepath.Join(dir, "missing.yml")}, want: "no such file"},
 		"metrics on /-/ready": {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--web.telemetry-path=/-/ready"}, want: "is taken"},
-		"Local zone":          {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--wolkvox.timezone=Local"}, want: `--wolkvox.timezone "Local" does not name`},
-		"Factory zone":        {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--wolkvox.timezone=Factory"}, want: `--wolkvox.timezone "Factory" does not name`},
+		"Local zone":          {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--wolkvox.timezone=Local"}, want: `--wolkvox.timezone: timezone "Local" does not name`},
+		"Factory zone":        {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--wolkvox.timezone=Factory"}, want: `--wolkvox.timezone: timezone "Factory" does not name`},
 		"negative revisit":    {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--chat.revisit=-1h"}, want: "--chat.revisit must be 0 (off) or positive"},
 		"zero series cap":     {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--collector.max-series-per-metric=0"}, want: "--collector.max-series-per-metric must be positive"},
 		// A token that cannot be a header value; the line never shows it.

@@ -52,7 +52,7 @@ func freeze(t *testing.T, srv *wolkvoxtest.Server, p *exportertest.Process) {
 	t.Helper()
 	srv.FailAll(wolkvoxtest.Fault{Status: 400, Body: "frozen"}) // not retried
 	p.WaitFor(t, "/metrics", 20*time.Second, func(_ int, body string) bool {
-		v, _ := exportertest.MetricValue(body, `wolkvox_report_poll_failures_total{reason="bad_request",report="chat_4"}`)
+		v, _ := exportertest.MetricValue(body, `wolkvox_report_poll_failures_total{operation="127.0.0.1",reason="bad_request",report="chat_4"}`)
 		return v > 0
 	})
 }

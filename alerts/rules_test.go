@@ -83,7 +83,7 @@ func TestPromtoolUnitTests(t *testing.T) {
 var requiredAlerts = []string{
 	"WolkvoxTransferSpike", "WolkvoxConferenceSpike", "WolkvoxExporterDown", "WolkvoxReportFailing",
 	"WolkvoxReportStale", "WolkvoxReportEmpty", "WolkvoxQuotaBurn", "WolkvoxChatBacklogHigh", "WolkvoxSurveyScoreLow",
-	"WolkvoxChatOldestOpenCase", "WolkvoxStateSaveFailing",
+	"WolkvoxChatOldestOpenCase", "WolkvoxStateSaveFailing", "WolkvoxConfigReloadFailed",
 }
 
 func TestEveryAlertIsDocumentedAndTested(t *testing.T) {
@@ -250,7 +250,7 @@ func TestDashboard(t *testing.T) {
 	for _, v := range d.Templating.List {
 		vars[v.Name] = v.Type
 	}
-	for _, want := range []string{"datasource", "job", "instance", "skill", "channel"} {
+	for _, want := range []string{"datasource", "job", "instance", "operation", "skill", "channel"} {
 		if _, ok := vars[want]; !ok {
 			t.Errorf("no template variable %q", want)
 		}
@@ -279,7 +279,7 @@ func TestDashboard(t *testing.T) {
 	}
 	recorded := recordedNames(loadRules(t))
 	grafana := strings.NewReplacer("$__range", "1h", "$__rate_interval", "1m", "$__interval", "1m",
-		"$job", "wolkvox", "$instance", ".*", "$skill", ".*", "$channel", ".*")
+		"$job", "wolkvox", "$instance", ".*", "$operation", ".*", "$skill", ".*", "$channel", ".*")
 	var file strings.Builder
 	file.WriteString("groups:\n  - name: dashboard\n    rules:\n")
 	for i, e := range exprs {

@@ -278,3 +278,11 @@ func (r *Registry) Endpoints() map[string]string {
 	}
 	return out
 }
+
+// ReloadFailed records a reload that failed before it reached Apply (a
+// file that does not load): the running operations stay as they are.
+func (r *Registry) ReloadFailed() {
+	r.reloads.mu.Lock()
+	r.reloads.ok = false
+	r.reloads.mu.Unlock()
+}

@@ -61,15 +61,6 @@ type Resolved struct {
 	Timeout     time.Duration
 }
 
-// SameSettings reports whether two resolved operations differ in nothing
-// but their token, which a running poller can take in place.
-func (r Resolved) SameSettings(o Resolved) bool {
-	r.Token, o.Token = "", ""
-	return r.Name == o.Name && r.Server == o.Server && r.URL == o.URL && r.TokenFile == o.TokenFile &&
-		r.Location.String() == o.Location.String() && r.DailyQuota == o.DailyQuota && r.Interval == o.Interval &&
-		r.Delay == o.Delay && r.MaxCatchup == o.MaxCatchup && r.ChatRevisit == o.ChatRevisit && r.Timeout == o.Timeout
-}
-
 // Builtin are the defaults of settings neither the file nor the
 // operation sets; the command line's flags, for the flags' operation.
 type Builtin struct {
@@ -79,6 +70,18 @@ type Builtin struct {
 // validName is what an operation name may be: it becomes a label value
 // and a state file's name.
 var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+// CheckName rejects an operation name that cannot be a label value and a
+// file name.
+func CheckName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("no name")
+	case !validName.MatchString(name):
+		return fmt.Errorf("name %q must be letters, digits, '_', '.' or '-', at most 64", name)
+	}
+	return nil
+}
 
 // Load reads and checks the file at path. It returns every problem it
 // finds, one error each, each naming its operation.
@@ -131,11 +134,8 @@ func Load(path string, builtin Builtin) ([]Resolved, []error) {
 func resolve(op Operation, defaults Polling, builtin Builtin) (Resolved, []string) {
 	var problems []string
 	r := Resolved{Name: op.Name, Server: op.Server, URL: op.URL, TokenFile: op.TokenFile, DailyQuota: op.DailyQuota}
-	switch {
-	case op.Name == "":
-		problems = append(problems, "no name")
-	case !validName.MatchString(op.Name):
-		problems = append(problems, fmt.Sprintf("name %q must be letters, digits, '_', '.' or '-', at most 64", op.Name))
+	if err := CheckName(op.Name); err != nil {
+		problems = append(problems, err.Error())
 	}
 	switch {
 	case op.Server == "" && op.URL == "":

@@ -147,6 +147,8 @@ type Server struct {
 	always   *Fault
 	requests []Request
 	overlaps int
+	// alsoAccept are tokens accepted besides cfg.Token, during a rotation.
+	alsoAccept []string
 	served   servedLog
 }
 
@@ -184,7 +186,20 @@ func NewUnstartedServer(cfg Config) *Server {
 }
 
 // Token returns the token the server accepts.
-func (s *Server) Token() string { return s.cfg.Token }
+func (s *Server) Token() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg.Token
+}
+
+// SetToken makes the server accept token, and also the others given,
+// and no longer any other: a rotation issues the new token while the old
+// one still works, then revokes the old one.
+func (s *Server) SetToken(token string, alsoAccept ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cfg.Token, s.alsoAccept = token, alsoAccept
+}
 
 // FailNext makes the next n requests (of f.Reports, if set) fail with f.
 func (s *Server) FailNext(n int, f Fault) {
@@ -300,11 +315,14 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(body))
 	}
 	token := r.Header.Get("wolkvox-token")
+	s.mu.Lock()
+	valid := token == s.cfg.Token || slices.Contains(s.alsoAccept, token)
+	s.mu.Unlock()
 	switch {
 	case token == "":
 		answer(http.StatusUnauthorized, envelopeError("401", TextNoToken))
 		return
-	case token != s.cfg.Token:
+	case !valid:
 		answer(http.StatusForbidden, envelopeError("403", TextBadToken))
 		return
 	case req.Overlap:
