@@ -149,7 +149,7 @@ type Server struct {
 	overlaps int
 	// alsoAccept are tokens accepted besides cfg.Token, during a rotation.
 	alsoAccept []string
-	served   servedLog
+	served     servedLog
 }
 
 // NewServer starts a fake API on a free 127.0.0.1 port. Close it when done.
