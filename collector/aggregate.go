@@ -185,7 +185,7 @@ func (a *Aggregate) applyInteractions(d *dedupe[caseEntry], recs []wolkvox.Inter
 		c := &recs[i]
 		key := d.caseKey(c)
 		e, known := d.seen[key]
-		if !known {
+		if e.channel == "" { // new, or kept by a version 1 state file
 			e.channel = a.channels.value(orNone(c.Channel))
 			e.skill = a.skills.value(orNone(c.SkillID))
 		}
@@ -259,26 +259,26 @@ func (a *Aggregate) applyInteractions(d *dedupe[caseEntry], recs []wolkvox.Inter
 }
 
 // forgetIdleAgents drops agents not seen for the TTL from the agent
-// metrics, so memory and series stay bounded as staff changes.
+// metrics, so memory and series stay bounded as staff changes. It makes
+// one pass over each family, however many agents leave at once.
 func (a *Aggregate) forgetIdleAgents(now time.Time) {
 	cutoff := now.Add(-a.agentTTL)
+	ids, names := map[string]bool{}, map[string]bool{}
 	for id, seen := range a.agents {
 		if seen.lastSeen.Before(cutoff) {
 			delete(a.agents, id)
 			a.agentIDs.forget(id)
-			if id != otherLabel {
-				a.agentTransfers.forget(0, id)
-			}
+			ids[id] = id != otherLabel
 		}
 	}
 	for name, at := range a.agentChatSeen {
 		if at.Before(cutoff) {
 			delete(a.agentChatSeen, name)
 			a.agentNames.forget(name)
-			if name != otherLabel {
-				a.agentChats.forget(0, name)
-				a.agentSurvey.forget(0, name)
-			}
+			names[name] = name != otherLabel
 		}
 	}
+	forgetLabels(a.agentTransfers.values, 0, ids)
+	forgetLabels(a.agentChats.values, 0, names)
+	forgetLabels(a.agentSurvey.values, 0, names)
 }

@@ -56,9 +56,6 @@ func (f *counterFamily) add(v float64, labels ...string) {
 // that rate() sees its first increase.
 func (f *counterFamily) touch(labels ...string) { f.add(0, labels...) }
 
-// forget drops every combination whose label i is value.
-func (f *counterFamily) forget(i int, value string) { forgetLabel(f.values, i, value) }
-
 // histogramFamily is one histogram (or count-and-sum summary) metric.
 type histogramFamily struct {
 	seriesCap
@@ -82,11 +79,14 @@ func (f *histogramFamily) get(labels ...string) *histogram {
 	return h
 }
 
-func (f *histogramFamily) forget(i int, value string) { forgetLabel(f.values, i, value) }
-
-func forgetLabel[V any](m map[string]V, i int, value string) {
+// forgetLabels drops every combination whose label i is a value that
+// values maps to true.
+func forgetLabels[V any](m map[string]V, i int, values map[string]bool) {
+	if len(values) == 0 {
+		return
+	}
 	for k := range m {
-		if splitLabels(k)[i] == value {
+		if values[splitLabels(k)[i]] {
 			delete(m, k)
 		}
 	}

@@ -30,12 +30,20 @@ type ledger struct {
 	// marks holds, per report, the end of the last new window whose
 	// records were all counted; the next window starts there.
 	marks map[wolkvox.Report]time.Time
-	// revisitCursor is where chat_4's next revisit read starts; origin is
-	// where the first chat_4 window started, before which it never reads.
-	revisitCursor, origin time.Time
-	filter                filterDiagnosis
-	// filterLogged is the verdict last logged, so it is logged once.
-	filterLogged string
+	// revisitCursor is where chat_4's next revisit read starts.
+	revisitCursor time.Time
+	// origins holds, per report, where its first window started: nothing
+	// before it is the exporter's to count, so no revisit or re-read after
+	// a clock step reaches before it.
+	origins map[wolkvox.Report]time.Time
+	filter  filterDiagnosis
+	// filterLogged is the verdict last logged, so it is logged once;
+	// contradictionLogged, whether evidence against every mode was.
+	filterLogged        string
+	contradictionLogged bool
+	// poisoned holds the seconds skipped for a poison record (report@unix
+	// start -> unix end), so each is counted once however often read.
+	poisoned map[string]int64
 }
 
 func newLedger(cfg Config, plan revisitPlan) *ledger {
@@ -44,6 +52,8 @@ func newLedger(cfg Config, plan revisitPlan) *ledger {
 		transfers: newDedupe[seenEntry](max(transferKeyRetention, 3*cfg.Interval), maxDedupeKeys),
 		cases:     newDedupe[caseEntry](max(caseKeyRetention, plan.span+plan.period+3*cfg.Interval), maxDedupeKeys),
 		marks:     map[wolkvox.Report]time.Time{},
+		poisoned:  map[string]int64{},
+		origins:   map[wolkvox.Report]time.Time{},
 		// Nothing to say until the evidence says something.
 		filterLogged: filterUnknown,
 	}
@@ -53,4 +63,10 @@ func newLedger(cfg Config, plan revisitPlan) *ledger {
 func (l *ledger) prune(now time.Time) {
 	l.transfers.prune(now)
 	l.cases.prune(now)
+	cutoff := now.Add(-l.cases.retention).Unix()
+	for k, end := range l.poisoned {
+		if end < cutoff {
+			delete(l.poisoned, k)
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -65,6 +66,8 @@ type Poller struct {
 	mu      sync.Mutex // one poll at a time; guards everything below
 	purpose string     // of the call in flight, for api_requests_total
 	polls   int
+	// revisitPending is set while the last revisit failed.
+	revisitPending bool
 }
 
 // ReportStatus is what the landing page shows of one report.
@@ -202,20 +205,13 @@ func (p *Poller) openState() error {
 	}
 	// A mark ahead of now comes from a host whose clock was ahead, or a
 	// clock that stepped back. Waiting for the clock to pass it would stop
-	// polling for as long; the records behind it are unknown. Resume one
-	// interval back, as a fresh start does: the saved keys keep whatever
-	// was counted from being counted again.
+	// polling for as long, and the windows read while the clock was ahead
+	// were read before the API had their records.
 	end := p.end(now)
 	for report, mark := range p.ledger.marks {
 		if mark.After(end) {
-			fresh := end.Add(-p.cfg.Interval)
-			level.Warn(p.logger).Log("msg", "state file's window mark is in the future (a clock ahead, or stepped back); resuming one interval back", "report", report,
-				"mark", p.format(mark), "now", p.format(now), "resume_from", p.format(fresh))
-			p.ledger.marks[report] = fresh
+			p.rewind(report, mark, now, "state file's window mark is in the future (a clock ahead, or stepped back)")
 		}
-	}
-	if p.ledger.revisitCursor.After(end) {
-		p.ledger.revisitCursor = time.Time{}
 	}
 	level.Info(p.logger).Log("msg", "resuming from state file", "file", path, "saved_at", p.format(savedAt))
 	return nil
@@ -243,6 +239,33 @@ func (p *Poller) Run(ctx context.Context) {
 	}
 }
 
+// rewind handles a window mark ahead of the clock. The windows read while
+// the clock was ahead were read before the API had (all) their records,
+// so the next poll reads again from as far back as transfer keys are
+// remembered (3 h, and no further than --poll.max-catchup): what was
+// counted is recognised, what was missed is counted now. A clock ahead
+// by more than that loses what lies beyond; the log says so.
+func (p *Poller) rewind(report wolkvox.Report, mark, now time.Time, why string) time.Time {
+	end := p.end(now)
+	back := min(p.ledger.transfers.retention, p.cfg.MaxCatchup)
+	resume := end.Add(-back)
+	if origin := p.ledger.origins[report]; resume.Before(origin) && origin.Before(end) {
+		resume = origin
+	}
+	level.Warn(p.logger).Log("msg", why+"; reading again from as far back as de-duplication remembers", "report", report,
+		"mark", p.format(mark), "now", p.format(now), "resume_from", p.format(resume))
+	p.ledger.marks[report] = resume
+	if p.ledger.origins[report].After(resume) {
+		p.ledger.origins[report] = resume
+	}
+	if report == wolkvox.ReportInteractions {
+		if p.ledger.revisitCursor.After(end) {
+			p.ledger.revisitCursor = time.Time{}
+		}
+	}
+	return resume
+}
+
 // end is where a poll at now ends its new windows.
 func (p *Poller) end(now time.Time) time.Time { return now.Add(-p.cfg.Delay).Truncate(time.Second) }
 
@@ -263,8 +286,9 @@ func (p *Poller) PollOnce(ctx context.Context) {
 		}
 		p.pollReport(ctx, report, now)
 	}
-	if ctx.Err() == nil && p.plan.horizon > 0 && p.polls%p.plan.every == 0 {
-		p.revisit(ctx, now)
+	// A failed revisit is tried again at the next poll, not a cadence later.
+	if ctx.Err() == nil && p.plan.horizon > 0 && (p.polls%p.plan.every == 0 || p.revisitPending) {
+		p.revisitPending = !p.revisit(ctx, now)
 	}
 	p.polls++
 	if p.cfg.AgentMetrics {
@@ -303,20 +327,12 @@ func (p *Poller) pollReport(ctx context.Context, report wolkvox.Report, now time
 	if mark.IsZero() {
 		mark = end.Add(-p.cfg.Interval) // the first poll covers one interval
 		l.marks[report] = mark
-		if report == wolkvox.ReportInteractions && l.origin.IsZero() {
-			l.origin = mark
+		if l.origins[report].IsZero() {
+			l.origins[report] = mark
 		}
 	}
 	if end.Before(mark) {
-		// The clock went backwards: wait until it passes the mark again
-		// rather than fetch, and count, a window twice. Nothing failed.
-		level.Warn(logger).Log("msg", "clock is behind the last window's end; nothing to fetch until it passes it", "now", p.format(now), "window_end", p.format(mark))
-		p.health.update(report, func(rh *reportHealth) {
-			if !rh.polled {
-				rh.polled, rh.up = true, true
-			}
-		})
-		return
+		mark = p.rewind(report, mark, now, "clock is behind the last window's end (it was ahead, or stepped back)")
 	}
 	start := mark
 	if end.Sub(start) > p.cfg.MaxCatchup {
@@ -395,19 +411,19 @@ func (p *Poller) applyInteractions(piece wolkvox.Window, recs []wolkvox.Interact
 		l.filterLogged = v
 		level.Info(p.logger).Log("msg", "chat_4 filters on "+v+", judging by its responses; please report what your operation shows (README: How chat numbers are counted)", "report", wolkvox.ReportInteractions, "filter", v)
 	}
-	if l.filter.contradictory() && l.filterLogged != "contradictory" {
-		l.filterLogged = "contradictory"
+	if l.filter.contradictory() && !l.contradictionLogged {
+		l.contradictionLogged = true
 		level.Warn(p.logger).Log("msg", "chat_4's dates match no filter date for the windows asked; is --wolkvox.timezone the operation's zone?", "report", wolkvox.ReportInteractions)
 	}
 }
 
 // revisit reads chat_4's next slice of the trailing horizon.
-func (p *Poller) revisit(ctx context.Context, now time.Time) {
+func (p *Poller) revisit(ctx context.Context, now time.Time) (ok bool) {
 	l := p.ledger
 	mark := l.marks[wolkvox.ReportInteractions]
-	start, end, ok := p.plan.next(l.revisitCursor, mark, l.origin)
+	start, end, ok := p.plan.next(l.revisitCursor, mark, l.origins[wolkvox.ReportInteractions])
 	if !ok || end.Before(start) {
-		return
+		return true
 	}
 	window := wolkvox.Window{Start: start, End: end}
 	p.purpose = purposeRevisit
@@ -415,20 +431,28 @@ func (p *Poller) revisit(ctx context.Context, now time.Time) {
 	seenAt := p.end(now)
 	stats, err := p.client.FetchInteractions(ctx, window, func(piece wolkvox.Window, recs []wolkvox.Interaction) error {
 		p.applyInteractions(piece, recs, seenAt)
-		l.revisitCursor = p.plan.advance(piece.End, mark, l.origin)
+		l.revisitCursor = p.plan.advance(piece.End, mark, l.origins[wolkvox.ReportInteractions])
 		return nil
 	})
 	p.countPoison(wolkvox.ReportInteractions, stats)
 	if err != nil && p.failed(wolkvox.ReportInteractions, err, time.Since(began)) {
-		level.Error(p.logger).Log("msg", "revisit failed; the next one resumes from the last counted slice", "report", wolkvox.ReportInteractions,
+		level.Error(p.logger).Log("msg", "revisit failed; the next poll resumes from the last counted slice", "report", wolkvox.ReportInteractions,
 			"window", p.formatWindow(window), "calls", stats.Calls, "err", err)
 	}
+	return err == nil
 }
 
 // countPoison counts and logs the seconds a fetch gave up on because a
 // record in them broke every response that held it.
 func (p *Poller) countPoison(report wolkvox.Report, stats wolkvox.FetchStats) {
 	for _, w := range stats.Skipped {
+		// A revisit sweep, or the next window on a boundary second, finds
+		// the same second again: it is counted and logged once.
+		key := string(report) + "@" + strconv.FormatInt(w.Start.Unix(), 10)
+		if _, seen := p.ledger.poisoned[key]; seen {
+			continue
+		}
+		p.ledger.poisoned[key] = w.End.Unix()
 		p.ledger.agg.poisoned.add(w.End.Sub(w.Start).Seconds()+1, string(report))
 		level.Error(p.logger).Log("msg", "skipped a second whose records the API cannot send intact (a broken record); everything else of the window was counted", "report", report, "skipped", p.formatWindow(w))
 	}

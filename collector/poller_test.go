@@ -158,21 +158,44 @@ func TestOutageLongerThanMaxCatchupIsSkippedAndCounted(t *testing.T) {
 	assertCountsMatchServed(t, p, srv)
 }
 
-func TestClockJumpingBackwardsFetchesNothingTwice(t *testing.T) {
-	srv := newFake(t, busyTraffic())
-	clock := &fakeClock{t: t0}
-	p := newPoller(t, testConfig(srv, clock))
+// The host's clock runs two hours ahead for one poll, then is corrected;
+// the API's clock is right throughout. The windows read while ahead were
+// read before the API had their records: after the correction the
+// exporter reads again from as far back as it remembers keys, so nothing
+// is lost and nothing counted twice, and up stays present.
+func TestClockSteppingBackLosesAndDoublesNothing(t *testing.T) {
+	api := &fakeClock{t: t0}
+	traffic := busyTraffic()
+	srv := wolkvoxtest.NewServer(wolkvoxtest.Config{Location: bogota, Data: traffic, TB: t, Now: api.Now})
+	t.Cleanup(srv.Close)
+	host := &fakeClock{t: t0}
+	p := newPoller(t, testConfig(srv, host))
 	ctx := context.Background()
-	pollEvery(ctx, p, clock, 2, 5*time.Minute)
-	n := len(srv.Requests())
-	clock.Advance(-time.Hour)
-	p.PollOnce(ctx)
-	if len(srv.Requests()) != n {
-		t.Errorf("a poll behind the last window called the API")
+	var lastEnd time.Time
+	step := func(hostAhead time.Duration) {
+		host.t = api.Now().Add(hostAhead)
+		p.PollOnce(ctx)
+		lastEnd = api.Now().Add(-time.Minute)
+		api.Advance(5 * time.Minute)
 	}
-	clock.Advance(time.Hour + 5*time.Minute)
-	p.PollOnce(ctx)
+	step(0)
+	step(0)
+	step(2 * time.Hour) // ahead: reads up to two hours the API has not lived yet
+	for range 6 {
+		step(0) // corrected
+		if up := sum(t, p, "wolkvox_report_up"); up != 2 {
+			t.Fatalf("report_up sum = %v after the clock stepped back", up)
+		}
+	}
 	assertCountsMatchServed(t, p, srv)
+	// Not only what was served: every record the API holds for the time.
+	truth := map[string]bool{}
+	for _, r := range traffic.Transfers(t0.Add(-6*time.Minute), lastEnd) {
+		truth[r.ConnIDTransfer+r.Date] = true
+	}
+	if got := sum(t, p, "wolkvox_transfers_total"); got != float64(len(truth)) {
+		t.Errorf("transfers_total = %v, the API holds %d for the time polled", got, len(truth))
+	}
 }
 
 func TestCaseCountedOnceAsItMovesFromOpenToClosed(t *testing.T) {

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"math"
 	"time"
 )
 
@@ -15,16 +16,16 @@ import (
 // slice every few polls, so the cost is small and the same every day:
 //
 //   - a sweep takes period P = horizon/8 (at least one poll interval);
-//   - it makes revisitSlices calls, one every `every` polls, where every =
-//     P / (revisitSlices × interval), at least 1;
+//   - it makes about revisitSlices calls, one every `every` polls, where
+//     every = round(P / (revisitSlices × interval)), at least 1;
 //   - it covers span R = horizon + P behind the new windows, so that a
 //     change up to the horizon after the filed date is read by a sweep
 //     that starts after it, before the date leaves the span.
 //
 // With the defaults (24 h, 5 m): P = 3 h, one call every 3 polls (15 m),
 // 96 calls a day. The schedule depends only on the horizon and the
-// interval, so a 3-minute horizon polled every 5 s behaves as a 24-hour
-// one polled every 5 minutes, only faster.
+// interval; TestRevisitSweepCoversTheHorizon drives it through plans with
+// one call per poll and with several polls between calls.
 const revisitSlices = 12
 
 // revisitPlan is the sweep schedule derived from the horizon and interval.
@@ -41,7 +42,7 @@ func newRevisitPlan(horizon, interval time.Duration) revisitPlan {
 		return revisitPlan{}
 	}
 	period := max(horizon/8, interval)
-	every := max(1, int(period/(revisitSlices*interval)))
+	every := max(1, int(math.Round(float64(period)/float64(revisitSlices*interval))))
 	calls := max(1, int(period/(time.Duration(every)*interval))) // per sweep
 	span := horizon + period
 	// The new windows move on by every×interval between calls; the cursor
@@ -94,7 +95,7 @@ func (p revisitPlan) advance(end, mark, origin time.Time) time.Time {
 
 func (p revisitPlan) oldest(mark, origin time.Time) time.Time {
 	oldest := mark.Add(-p.span)
-	if oldest.Before(origin) {
+	if oldest.Before(origin) && origin.Before(mark) {
 		return origin
 	}
 	return oldest

@@ -44,7 +44,8 @@ type stateHeader struct {
 	SavedAt          time.Time                   `json:"saved_at"`
 	Marks            map[string]time.Time        `json:"marks"`
 	RevisitCursor    time.Time                   `json:"revisit_cursor"`
-	Origin           time.Time                   `json:"origin"`
+	Origins          map[string]time.Time        `json:"origins"`
+	Poisoned         map[string]int64            `json:"poisoned"`
 	Filter           filterDiagnosis             `json:"filter"`
 	TransferSalt     []byte                      `json:"transfer_salt"`
 	CaseSalt         []byte                      `json:"case_salt"`
@@ -91,6 +92,14 @@ func (a *Aggregate) histogramFamilies() map[string]*histogramFamily {
 	}
 }
 
+// familyArity is how many labels each saved family's series have in this
+// version; a file from a version with other labels is refused, not served.
+var familyArity = map[string]int{
+	"transfers": 2, "agent_transfers": 3, "chats": 2, "chats_closed": 2, "chats_archived": 2, "agent_chats": 2,
+	"typifications": 2, "records": 1, "duplicates": 1, "invalid": 2, "skipped": 1, "poisoned": 1,
+	"h:transfer_duration": 1, "h:survey": 1, "h:resolution": 1, "h:agent_survey": 1,
+}
+
 func (a *Aggregate) labelLimits() map[string]*labelLimit {
 	return map[string]*labelLimit{
 		"type_call": a.typeCalls, "skill_id": a.skills, "channel": a.channels, "cod_act": a.codes,
@@ -101,7 +110,7 @@ func (a *Aggregate) labelLimits() map[string]*labelLimit {
 func (l *ledger) header(now time.Time) *stateHeader {
 	a := l.agg
 	h := &stateHeader{
-		SavedAt: now.UTC(), Marks: map[string]time.Time{}, RevisitCursor: l.revisitCursor, Origin: l.origin, Filter: l.filter,
+		SavedAt: now.UTC(), Marks: map[string]time.Time{}, RevisitCursor: l.revisitCursor, Origins: map[string]time.Time{}, Poisoned: l.poisoned, Filter: l.filter,
 		TransferSalt: l.transfers.salt[:], CaseSalt: l.cases.salt[:],
 		Counters: map[string][]savedSeries{}, Histograms: map[string][]savedHistogram{}, Overflow: map[string]float64{},
 		Agents: map[string]savedAgent{}, AgentChatSeen: a.agentChatSeen, TypificationInfo: a.typificationInfo,
@@ -109,6 +118,9 @@ func (l *ledger) header(now time.Time) *stateHeader {
 	}
 	for r, m := range l.marks {
 		h.Marks[string(r)] = m
+	}
+	for r, o := range l.origins {
+		h.Origins[string(r)] = o
 	}
 	for name, f := range a.counterFamilies() {
 		for k, v := range f.values {
@@ -208,8 +220,10 @@ func (l *ledger) readState(r io.Reader, now time.Time) (time.Time, error) {
 	if err != nil || n > maxStateHeader {
 		return time.Time{}, short(err)
 	}
-	head := make([]byte, n)
-	if _, err := io.ReadFull(tr, head); err != nil {
+	// Read as much as is there, not as much as the length says: a corrupt
+	// length must not allocate its worth.
+	head, err := io.ReadAll(io.LimitReader(tr, int64(n)))
+	if err != nil || uint64(len(head)) != n {
 		return time.Time{}, short(err)
 	}
 	var h stateHeader
@@ -306,7 +320,13 @@ func (l *ledger) restore(h *stateHeader) error {
 		}
 		l.marks[wolkvox.Report(r)] = m
 	}
-	l.revisitCursor, l.origin, l.filter = h.RevisitCursor, h.Origin, h.Filter
+	l.revisitCursor, l.filter = h.RevisitCursor, h.Filter
+	for r, o := range h.Origins {
+		l.origins[wolkvox.Report(r)] = o
+	}
+	for k, v := range h.Poisoned {
+		l.poisoned[k] = v
+	}
 	for name, ll := range a.labelLimits() {
 		for _, v := range h.LabelValues[name] {
 			ll.value(v)
@@ -322,6 +342,9 @@ func (l *ledger) restore(h *stateHeader) error {
 			if s.Value < 0 {
 				return fmt.Errorf("counter %q is negative", name)
 			}
+			if want := familyArity[name]; len(s.Labels) != want {
+				return fmt.Errorf("counter %q has %d labels, this version %d", name, len(s.Labels), want)
+			}
 			f.values[joinLabels(s.Labels)] = s.Value
 		}
 		f.overflow = h.Overflow[name]
@@ -332,6 +355,9 @@ func (l *ledger) restore(h *stateHeader) error {
 			return fmt.Errorf("unknown histogram %q", name)
 		}
 		for _, s := range series {
+			if want := familyArity["h:"+name]; len(s.Labels) != want {
+				return fmt.Errorf("histogram %q has %d labels, this version %d", name, len(s.Labels), want)
+			}
 			if len(s.Counts) != len(f.bounds) {
 				return fmt.Errorf("histogram %q has %d buckets, want %d", name, len(s.Counts), len(f.bounds))
 			}
@@ -399,6 +425,10 @@ func (l *ledger) readStateV1(r io.Reader) (time.Time, error) {
 			return time.Time{}, fmt.Errorf("%w: unknown report %q", errNotState, name)
 		}
 		l.marks[wolkvox.Report(name)] = rs.Mark
+	}
+	// Version 1 kept no origins: nothing before its marks is re-read.
+	for r, m := range l.marks {
+		l.origins[r] = m
 	}
 	return st.SavedAt, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -24,8 +25,14 @@ func TestFutureMarkInStateFileDoesNotStopPolling(t *testing.T) {
 	ahead.Close()
 
 	clock.t = t0 // the real time: months behind the saved mark
+	cfg.Revisit = time.Hour
 	p := newPoller(t, cfg)
-	p.PollOnce(context.Background())
+	pollEvery(context.Background(), p, clock, 3, 5*time.Minute)
+	// The saved origin of chat_4 is in the future too; revisits must not
+	// stop before it.
+	if got := sum(t, p, "wolkvox_api_requests_total", "purpose=revisit"); got == 0 {
+		t.Error("no revisit call after a state file from the future")
+	}
 	if up := sum(t, p, "wolkvox_report_up"); up != 2 {
 		t.Errorf("report_up sum = %v, want both reports up", up)
 	}
@@ -124,7 +131,52 @@ func TestCrashDuringRevisitingLosesAndDoublesNothing(t *testing.T) {
 	if got := exported(t, p); got.cases != want.cases || got.closed != want.closed || got.archived != want.archived {
 		t.Errorf("exported %v\nwant      %v", got, want)
 	}
-	if got, lo := exported(t, p), countable(all, wolkvoxtest.FilterCreation, lifeHorizon); got.surveyed < lo.surveyed || got.typified < lo.typified {
-		t.Errorf("exported %v, want at least %v", got, lo)
+	lo, hi := countable(all, wolkvoxtest.FilterCreation, lifeHorizon), countable(all, wolkvoxtest.FilterCreation, p.plan.span)
+	if got := exported(t, p); got.surveyed < lo.surveyed || got.typified < lo.typified || got.exceeds(hi) {
+		t.Errorf("exported %v, want at least %v and at most %v", got, lo, hi)
+	}
+}
+
+// A corrupt state file must not allocate what its length fields claim,
+// nor panic on series of another version's labels: it is moved aside.
+func TestCorruptStateFileIsBoundedAndMovedAside(t *testing.T) {
+	srv := newFake(t, busyTraffic())
+	clock := &fakeClock{t: t0}
+	cfg := testConfig(srv, clock)
+	cfg.StateFile = filepath.Join(t.TempDir(), "state")
+	huge := []byte(stateMagic + "\xff\xff\xff\xff\x0f{}") // a header length of 4 GiB
+	if err := os.WriteFile(cfg.StateFile, huge, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	p := newPoller(t, cfg)
+	runtime.ReadMemStats(&after)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+		t.Errorf("loading a 30-byte file allocated %d MiB", grew>>20)
+	}
+	if _, err := os.Stat(cfg.StateFile + ".corrupt"); err != nil {
+		t.Errorf("not moved aside: %v", err)
+	}
+	p.Close()
+	if err := os.Remove(cfg.StateFile + ".corrupt"); err != nil {
+		t.Fatal(err)
+	}
+
+	// A well-formed file whose transfers have three labels, not two.
+	l := newLedger(cfg, newRevisitPlan(0, cfg.Interval))
+	l.agg.transfers.add(1, "transfer", "101", "extra")
+	f, err := os.Create(cfg.StateFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.writeState(f, clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	p = newPoller(t, cfg)
+	p.PollOnce(context.Background()) // renders: would panic on the wrong arity
+	if got, err := os.ReadFile(cfg.StateFile + ".corrupt"); err != nil || len(got) == 0 {
+		t.Errorf("a state file of another version's labels was not moved aside: %v", err)
 	}
 }
