@@ -1,0 +1,176 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
+	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox/wolkvoxtest"
+)
+
+// operationConfig is one operation against its own fake, polled every
+// 200 ms of real time.
+func operationConfig(name string, srv *wolkvoxtest.Server) Config {
+	return Config{
+		Operation: name,
+		Client: wolkvox.Config{BaseURL: srv.URL, Token: srv.Token(), Location: bogota, Timeout: 3 * time.Second,
+			Retry: wolkvox.RetryPolicy{Attempts: 1}},
+		Interval: 200 * time.Millisecond, Delay: 0, MaxCatchup: time.Hour, AgentMetrics: true, AgentTTL: time.Hour,
+	}
+}
+
+// byOperation sums a metric's samples per operation label.
+func byOperation(t *testing.T, r *Registry, name string, match ...string) map[string]float64 {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(r)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	next:
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, lp := range m.GetLabel() {
+				labels[lp.GetName()] = lp.GetValue()
+			}
+			for _, kv := range match {
+				k, v, _ := strings.Cut(kv, "=")
+				if labels[k] != v {
+					continue next
+				}
+			}
+			out[labels["operation"]] += value(m)
+		}
+	}
+	return out
+}
+
+func value(m *dto.Metric) float64 {
+	switch {
+	case m.Counter != nil:
+		return m.GetCounter().GetValue()
+	case m.Gauge != nil:
+		return m.GetGauge().GetValue()
+	}
+	return 0
+}
+
+// Three operations, each against its own fake with its own token: each
+// operation's counts equal what its own fake served; one operation's API
+// hanging past its timeout never delays the others' polls.
+func TestOperationsAreCountedApartAndNeverWaitForEachOther(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := NewRegistry(ctx, nil)
+	defer r.Stop()
+	srvs := map[string]*wolkvoxtest.Server{}
+	var cfgs []Config
+	for i, name := range []string{"bogota", "lima", "quito"} {
+		srv := wolkvoxtest.NewServer(wolkvoxtest.Config{Token: fmt.Sprintf("tok-%d", i), Location: bogota, TB: t,
+			Data: &wolkvoxtest.Traffic{Seed: uint64(i), Location: bogota, TransfersPerMinute: 1200, InteractionsPerMinute: 60, BodyBytes: 32}})
+		t.Cleanup(srv.Close)
+		srvs[name] = srv
+		cfgs = append(cfgs, operationConfig(name, srv))
+	}
+	srvs["quito"].FailAll(wolkvoxtest.Fault{Latency: 10 * time.Second}) // hangs past its 3 s timeout
+	if err := r.Apply(cfgs); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3500 * time.Millisecond)
+	// The healthy operations kept polling every 200 ms meanwhile, and
+	// quito shows down once its call timed out.
+	for _, name := range []string{"bogota", "lima"} {
+		if n := len(srvs[name].Requests()); n < 12 {
+			t.Errorf("%s made %d calls in 3.5 s while quito hung; want its polls on time (about 35)", name, n)
+		}
+	}
+	if up := byOperation(t, r, "wolkvox_report_up"); up["quito"] != 0 || up["bogota"] != 2 || up["lima"] != 2 {
+		t.Errorf("report_up by operation: %v", up)
+	}
+	for _, srv := range srvs {
+		srv.FailAll(wolkvoxtest.Fault{Status: 400, Body: "frozen"}) // nothing more served or counted
+	}
+	time.Sleep(time.Second)
+	transfers := byOperation(t, r, "wolkvox_transfers_total")
+	chats := byOperation(t, r, "wolkvox_chat_interactions_total")
+	for _, name := range []string{"bogota", "lima"} {
+		if got, want := transfers[name], float64(len(srvs[name].ServedTransfers())); got != want || want == 0 {
+			t.Errorf("%s: transfers_total %v, its fake served %v", name, got, want)
+		}
+		if got, want := chats[name], float64(len(srvs[name].ServedInteractions())); got != want {
+			t.Errorf("%s: chat_interactions_total %v, its fake served %v", name, got, want)
+		}
+	}
+}
+
+// A reload that keeps, changes, adds and removes operations: the kept one
+// polls on and its counters continue; the others start or stop. Two
+// operations on one token are refused, and the last good set keeps running.
+func TestApplyKeepsChangesAddsAndRemoves(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := NewRegistry(ctx, nil)
+	defer r.Stop()
+	newSrv := func(token string) *wolkvoxtest.Server {
+		srv := wolkvoxtest.NewServer(wolkvoxtest.Config{Token: token, Location: bogota, TB: t,
+			Data: &wolkvoxtest.Traffic{Seed: 1, Location: bogota, TransfersPerMinute: 1200}})
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	a, b, c := newSrv("tok-a"), newSrv("tok-b"), newSrv("tok-c")
+	keep, change, drop := operationConfig("keep", a), operationConfig("change", b), operationConfig("drop", c)
+	if err := r.Apply([]Config{keep, change, drop}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	keptPoller := r.running["keep"].poller
+	before := byOperation(t, r, "wolkvox_transfers_total")["keep"]
+
+	change.Interval = 400 * time.Millisecond
+	added := operationConfig("added", newSrv("tok-d"))
+	if err := r.Apply([]Config{keep, change, added}); err != nil {
+		t.Fatal(err)
+	}
+	if r.running["keep"].poller != keptPoller {
+		t.Error("an unchanged operation's poller was replaced")
+	}
+	if r.running["change"].cfg.Interval != 400*time.Millisecond {
+		t.Error("a changed operation runs its old settings")
+	}
+	if _, ok := r.running["drop"]; ok {
+		t.Error("a removed operation still runs")
+	}
+	calls := len(c.Requests())
+	time.Sleep(time.Second)
+	if len(c.Requests()) != calls {
+		t.Error("a removed operation still calls its API")
+	}
+	got := byOperation(t, r, "wolkvox_transfers_total")
+	if got["keep"] <= before || got["added"] == 0 {
+		t.Errorf("after the reload: %v (keep was %v before)", got, before)
+	}
+
+	// Two operations on one token: refused, and nothing changes.
+	twin := operationConfig("twin", a)
+	if err := r.Apply([]Config{keep, change, added, twin}); err == nil || !strings.Contains(err.Error(), "share a token") {
+		t.Errorf("two operations on one token: %v", err)
+	}
+	if _, ok := r.running["twin"]; ok || r.running["keep"].poller != keptPoller {
+		t.Error("a refused reload changed what runs")
+	}
+	if ok := byOperation(t, r, "wolkvox_exporter_config_last_reload_successful"); ok[""] != 0 {
+		t.Errorf("last reload successful = %v after a refused reload", ok[""])
+	}
+}
