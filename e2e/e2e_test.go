@@ -159,13 +159,24 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exporter := exportertest.Start(t, bin, []string{"WOLKVOX_TOKEN=" + api.Token()},
-		"--wolkvox.url="+api.URL, "--poll.interval=2s", "--poll.delay=0s", "--chat.revisit=1m")
+	// A second operation, quiet, with its own token, polled by the same
+	// exporter from a config file.
+	lima := wolkvoxtest.NewServer(wolkvoxtest.Config{Token: "tok-lima", Location: loc, TB: t,
+		Data: &wolkvoxtest.Traffic{Seed: 7, Location: loc, TransfersPerMinute: 30, InteractionsPerMinute: 5, BodyBytes: 64}})
+	defer lima.Close()
+	write(t, dir, "bogota.token", api.Token())
+	write(t, dir, "lima.token", lima.Token())
+	write(t, dir, "wolkvox.yml", fmt.Sprintf(`defaults: {interval: 2s, delay: 0s, chat_revisit: 1m}
+operations:
+  - {name: bogota, url: %q, token_file: %q, timezone: America/Bogota}
+  - {name: lima, url: %q, token_file: %q, timezone: America/Lima}
+`, api.URL, filepath.Join(dir, "bogota.token"), lima.URL, filepath.Join(dir, "lima.token")))
+	exporter := exportertest.Start(t, bin, nil, "--config.file="+filepath.Join(dir, "wolkvox.yml"))
 
 	amPort := exportertest.FreePort(t)
 	amConfig := fmt.Sprintf(`route:
   receiver: hook
-  group_by: [alertname, skill_id, report]
+  group_by: [alertname, operation, skill_id, report]
   group_wait: 1s
   group_interval: 1s
   repeat_interval: 1h
@@ -203,7 +214,7 @@ scrape_configs:
 	// sides so they can be compared exactly.
 	eventually(t, "the exporter's series in Prometheus", 40*time.Second, func() bool {
 		v, ok := scalar(t, prom.Addr, `sum(wolkvox_report_up{job="wolkvox"})`)
-		return ok && v == 2
+		return ok && v == 4 // two reports of two operations
 	})
 	assertNoGap := func(phase string) {
 		t.Helper()
@@ -211,7 +222,7 @@ scrape_configs:
 		time.Sleep(500 * time.Millisecond) // a poll in flight finishes
 		served := float64(len(api.ServedTransfers()))
 		eventually(t, phase+": Prometheus to catch up with the fake", 15*time.Second, func() bool {
-			v, _ := scalar(t, prom.Addr, `sum(wolkvox_transfers_total{job="wolkvox"})`)
+			v, _ := scalar(t, prom.Addr, `sum(wolkvox_transfers_total{job="wolkvox",operation="bogota"})`)
 			return v == served
 		})
 		api.Heal()
@@ -232,12 +243,12 @@ scrape_configs:
 		return len(hook.received("WolkvoxTransferSpike")) > 0
 	})
 	a := hook.received("WolkvoxTransferSpike")[0]
-	for k, want := range map[string]string{"severity": "critical", "skill_id": "101", "type_call": "transfer", "job": "wolkvox", "instance": exporter.Addr} {
+	for k, want := range map[string]string{"severity": "critical", "skill_id": "101", "type_call": "transfer", "job": "wolkvox", "instance": exporter.Addr, "operation": "bogota"} {
 		if a.Labels[k] != want {
 			t.Errorf("spike alert label %s = %q, want %q", k, a.Labels[k], want)
 		}
 	}
-	if a.Annotations["summary"] != "Transfers spiking on skill 101" || !strings.Contains(a.Annotations["description"], "transfers a minute") ||
+	if a.Annotations["summary"] != "Transfers spiking on skill 101 of bogota" || !strings.Contains(a.Annotations["description"], "transfers a minute") ||
 		!strings.HasSuffix(a.Annotations["runbook_url"], "RUNBOOK.md#wolkvoxtransferspike") {
 		t.Errorf("spike alert annotations: %v", a.Annotations)
 	}
@@ -259,6 +270,18 @@ scrape_configs:
 	if f, _ := scalar(t, prom.Addr, `sum(wolkvox_report_poll_failures_total{reason="http_5xx"})`); f == 0 {
 		t.Error("no http_5xx failures counted")
 	}
+	failing := hook.received("WolkvoxReportFailing")[0]
+	if failing.Labels["operation"] != "bogota" || !strings.Contains(failing.Annotations["summary"], "of bogota") {
+		t.Errorf("WolkvoxReportFailing does not name its operation: %v %v", failing.Labels, failing.Annotations)
+	}
+	for _, a := range hook.received("WolkvoxReportFailing") {
+		if a.Labels["operation"] == "lima" {
+			t.Error("lima's reports failed while only bogota's API did")
+		}
+	}
+	if v, _ := scalar(t, prom.Addr, `min(wolkvox_report_up{job="wolkvox",operation="lima"})`); v != 1 {
+		t.Errorf("lima's reports are down (%v) while only bogota's API fails", v)
+	}
 	t.Logf("report failing alert received (%v)", time.Since(start).Round(time.Second))
 
 	// 4. After recovery the counters have no gap and no double count.
@@ -271,10 +294,10 @@ scrape_configs:
 
 	// 5. The chat numbers: the backlog rose with the quick cases and fell
 	// as they closed, which the revisits read; closes and surveys counted.
-	peak, _ := scalar(t, prom.Addr, `max_over_time(sum(wolkvox_chat_open_interactions{job="wolkvox"})[5m:1s])`)
-	nowOpen, _ := scalar(t, prom.Addr, `sum(wolkvox_chat_open_interactions{job="wolkvox"})`)
-	closed, _ := scalar(t, prom.Addr, `sum(wolkvox_chat_interactions_closed_total{job="wolkvox",channel="facebook_page",skill_id="101"})`)
-	surveys, _ := scalar(t, prom.Addr, `sum(wolkvox_chat_survey_score_count{job="wolkvox"})`)
+	peak, _ := scalar(t, prom.Addr, `max_over_time(sum(wolkvox_chat_open_interactions{job="wolkvox",operation="bogota"})[5m:1s])`)
+	nowOpen, _ := scalar(t, prom.Addr, `sum(wolkvox_chat_open_interactions{job="wolkvox",operation="bogota"})`)
+	closed, _ := scalar(t, prom.Addr, `sum(wolkvox_chat_interactions_closed_total{job="wolkvox",operation="bogota",channel="facebook_page",skill_id="101"})`)
+	surveys, _ := scalar(t, prom.Addr, `sum(wolkvox_chat_survey_score_count{job="wolkvox",operation="bogota"})`)
 	if peak < 60 || nowOpen > peak-50 || closed < 60 || surveys < 30 {
 		t.Errorf("chat numbers: backlog peaked at %v and is %v now, want a rise past 60 and a fall by the 60 quick cases; %v closed, %v surveys, want 60 and 30", peak, nowOpen, closed, surveys)
 	}
