@@ -188,6 +188,15 @@ func readToken(file string) (string, error) {
 	return "", errors.New("no token: set --wolkvox.token-file or the WOLKVOX_TOKEN environment variable (or try --demo)")
 }
 
+// newHTTPServer returns the server for handler, with bounded timeouts so
+// that idle keep-alive connections and slow clients cannot hold sockets
+// for ever. A scrape of the largest /metrics is well under the write
+// timeout.
+func newHTTPServer(handler http.Handler) *http.Server {
+	return &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
+}
+
 // checkConfig loads the operations as a start would, and says whether
 // they are good: one line per problem, exit 2; or one line and exit 0.
 func checkConfig(ops *operations, w io.Writer) int {
@@ -331,11 +340,7 @@ func run(args []string, stderr io.Writer) int {
 	level.Info(logger).Log("msg", "starting "+exporterName, "version", version.Info(), "operations", len(cfgs),
 		"interval", *f.interval, "chat_revisit", *f.revisit)
 
-	// Bounded timeouts, so idle keep-alive connections and slow clients
-	// cannot hold sockets for ever. A scrape of the largest /metrics is
-	// well under the write timeout.
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
+	srv := newHTTPServer(mux)
 	served := make(chan error, 1)
 	go func() { served <- web.ListenAndServe(srv, f.web, slogger) }()
 	select {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -240,4 +241,43 @@ func TestLandingPage(t *testing.T) {
 		t.Errorf("windows and times are not shown in the operation's zone with its offset:\n%s", body)
 	}
 	p.Stop(t)
+}
+
+// Idle keep-alive connections and slow clients are let go: every timeout
+// of the server is set (100 idle connections were held for ever).
+func TestHTTPServerTimeouts(t *testing.T) {
+	srv := newHTTPServer(http.NotFoundHandler())
+	for name, d := range map[string]time.Duration{"ReadHeaderTimeout": srv.ReadHeaderTimeout, "ReadTimeout": srv.ReadTimeout,
+		"WriteTimeout": srv.WriteTimeout, "IdleTimeout": srv.IdleTimeout} {
+		if d <= 0 || d > 5*time.Minute {
+			t.Errorf("%s = %v, want a bound under 5 minutes", name, d)
+		}
+	}
+}
+
+// --demo takes --poll.interval and --poll.delay when they are given, and
+// says which values it uses.
+func TestDemoHonoursPollFlags(t *testing.T) {
+	p := exportertest.Start(t, binary, nil, "--demo", "--poll.interval=7s", "--poll.delay=2s")
+	p.WaitFor(t, "/-/healthy", 20*time.Second, func(s int, _ string) bool { return s == 200 })
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(p.Log(), "DEMO MODE") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if log := p.Log(); !strings.Contains(log, "interval=7s") || !strings.Contains(log, "delay=2s") {
+		t.Errorf("the demo did not use the given interval and delay:\n%s", log)
+	}
+	p.Stop(t)
+}
+
+// The project says its license, and ships it.
+func TestLicense(t *testing.T) {
+	license, err := os.ReadFile("LICENSE")
+	if err != nil || !strings.Contains(string(license), "Apache License") || !strings.Contains(string(license), "Version 2.0, January 2004") {
+		t.Errorf("LICENSE is not the Apache License 2.0: %v", err)
+	}
+	readme, _ := os.ReadFile("README.md")
+	if !strings.Contains(string(readme), "Apache License 2.0") {
+		t.Error("the README does not name the license")
+	}
 }

@@ -180,3 +180,39 @@ func TestCorruptStateFileIsBoundedAndMovedAside(t *testing.T) {
 		t.Errorf("a state file of another version's labels was not moved aside: %v", err)
 	}
 }
+
+// A save that fails is counted and logged, and the numbers are still
+// published; a later good save is recorded too.
+func TestFailedSaveIsCounted(t *testing.T) {
+	srv := newFake(t, busyTraffic())
+	clock := &fakeClock{t: t0}
+	cfg := testConfig(srv, clock)
+	dir := t.TempDir()
+	cfg.StateFile = filepath.Join(dir, "state")
+	p := newPoller(t, cfg)
+	p.PollOnce(context.Background())
+	if got := sum(t, p, "wolkvox_exporter_state_save_failures_total"); got != 0 {
+		t.Fatalf("%v failed saves on a good disk", got)
+	}
+	// The directory goes away (root can write anywhere chmod forbids).
+	moved := dir + ".gone"
+	if err := os.Rename(dir, moved); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(5 * time.Minute)
+	p.PollOnce(context.Background())
+	if got := sum(t, p, "wolkvox_exporter_state_save_failures_total"); got != 1 {
+		t.Errorf("state_save_failures_total = %v after a save into a missing directory, want 1", got)
+	}
+	if got := sum(t, p, "wolkvox_report_records_total"); got == 0 {
+		t.Error("nothing published while saves fail")
+	}
+	if err := os.Rename(moved, dir); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(5 * time.Minute)
+	p.PollOnce(context.Background())
+	if got := sum(t, p, "wolkvox_exporter_state_last_save_timestamp_seconds"); got == 0 {
+		t.Error("no last-save time after a good save")
+	}
+}
