@@ -25,35 +25,23 @@ func (l *servedLog) addInteraction(r *RawInteraction) {
 
 // ServedTransfers returns each distinct agent_13_1 record delivered in a
 // complete response, however often it was delivered.
-func (s *Server) ServedTransfers() []RawTransfer {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]RawTransfer, 0, len(s.served.transfers))
-	for _, r := range s.served.transfers {
-		out = append(out, r)
-	}
-	return out
-}
+func (s *Server) ServedTransfers() []RawTransfer { return snapshot(s, s.served.transfers) }
 
 // ServedInteractions returns each distinct chat_4 case delivered in a
 // complete response, as first delivered.
-func (s *Server) ServedInteractions() []RawInteraction {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]RawInteraction, 0, len(s.served.interactions))
-	for _, r := range s.served.interactions {
-		out = append(out, r)
-	}
-	return out
-}
+func (s *Server) ServedInteractions() []RawInteraction { return snapshot(s, s.served.interactions) }
 
 // LatestServedInteractions returns each distinct chat_4 case delivered in a
 // complete response, as last delivered: what the exporter was last told.
-func (s *Server) LatestServedInteractions() []RawInteraction {
+func (s *Server) LatestServedInteractions() []RawInteraction { return snapshot(s, s.served.latest) }
+
+// snapshot copies the values of one of the served log's maps under the
+// server's lock.
+func snapshot[V any](s *Server, m map[string]V) []V {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]RawInteraction, 0, len(s.served.latest))
-	for _, r := range s.served.latest {
+	out := make([]V, 0, len(m))
+	for _, r := range m {
 		out = append(out, r)
 	}
 	return out
