@@ -134,3 +134,29 @@ func TestPoisonRecordIsCountedAsSkipped(t *testing.T) {
 		t.Errorf("transfers_total = %v, want the %v distinct the fake served less the poison's second (%v and the poison)", got, want, lost)
 	}
 }
+
+// A poison record in chat_4 is found by the new window, then lies in the
+// revisit horizon for a while: each sweep reads around it rather than
+// isolating it again, and it is counted once.
+func TestPoisonCaseIsIsolatedOnceWhileRevisited(t *testing.T) {
+	clock := &fakeClock{t: t0}
+	store := &wolkvoxtest.Store{Location: bogota}
+	store.AddInteractions(wolkvoxtest.RawInteraction{CaseID: "poison", Channel: "Email", Status: "open",
+		DateCreation: t0.Add(20 * time.Second).Format(time.DateTime), Override: map[string]string{"subject": "\"TAB\tINSIDE\""}})
+	srv := lifecycleFake(t, clock, wolkvoxtest.Merge{&wolkvoxtest.Lifecycles{Location: bogota, PerMinute: 30, Seed: 9}, store})
+	p := newPoller(t, lifecycleConfig(srv, clock))
+	const polls = 60
+	pollEvery(context.Background(), p, clock, polls, lifeInterval)
+	if got := sum(t, p, "wolkvox_report_poison_skipped_seconds_total", "report=chat_4"); got != 1 {
+		t.Errorf("poison skipped seconds = %v, want the one second, once", got)
+	}
+	// One revisit call a poll, and a few more where a slice is cut around
+	// the poison; isolating it again at every sweep would cost a dozen
+	// calls a sweep (15 sweeps here).
+	if got := sum(t, p, "wolkvox_api_requests_total", "purpose=revisit"); got > polls+30 {
+		t.Errorf("%v revisit calls in %d polls: the poison is isolated again and again", got, polls)
+	}
+	if up := sum(t, p, "wolkvox_report_up", "report=chat_4"); up != 1 {
+		t.Errorf("chat_4 up = %v", up)
+	}
+}

@@ -7,7 +7,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -425,21 +427,59 @@ func (p *Poller) revisit(ctx context.Context, now time.Time) (ok bool) {
 	if !ok || end.Before(start) {
 		return true
 	}
-	window := wolkvox.Window{Start: start, End: end}
 	p.purpose = purposeRevisit
 	began := time.Now()
 	seenAt := p.end(now)
-	stats, err := p.client.FetchInteractions(ctx, window, func(piece wolkvox.Window, recs []wolkvox.Interaction) error {
-		p.applyInteractions(piece, recs, seenAt)
-		l.revisitCursor = p.plan.advance(piece.End, mark, l.origins[wolkvox.ReportInteractions])
-		return nil
-	})
-	p.countPoison(wolkvox.ReportInteractions, stats)
-	if err != nil && p.failed(wolkvox.ReportInteractions, err, time.Since(began)) {
-		level.Error(p.logger).Log("msg", "revisit failed; the next poll resumes from the last counted slice", "report", wolkvox.ReportInteractions,
-			"window", p.formatWindow(window), "calls", stats.Calls, "err", err)
+	var err error
+	// Around the seconds already known to hold a poison record: reading
+	// them again would only isolate them again, at a dozen calls each.
+	for _, window := range p.withoutPoison(wolkvox.ReportInteractions, wolkvox.Window{Start: start, End: end}) {
+		var stats wolkvox.FetchStats
+		stats, err = p.client.FetchInteractions(ctx, window, func(piece wolkvox.Window, recs []wolkvox.Interaction) error {
+			p.applyInteractions(piece, recs, seenAt)
+			l.revisitCursor = p.plan.advance(piece.End, mark, l.origins[wolkvox.ReportInteractions])
+			return nil
+		})
+		p.countPoison(wolkvox.ReportInteractions, stats)
+		if err != nil {
+			if p.failed(wolkvox.ReportInteractions, err, time.Since(began)) {
+				level.Error(p.logger).Log("msg", "revisit failed; the next poll resumes from the last counted slice", "report", wolkvox.ReportInteractions,
+					"window", p.formatWindow(window), "calls", stats.Calls, "err", err)
+			}
+			return false
+		}
+		l.revisitCursor = p.plan.advance(window.End, mark, l.origins[wolkvox.ReportInteractions])
 	}
-	return err == nil
+	return true
+}
+
+// withoutPoison cuts w around the seconds of report known to hold a
+// poison record.
+func (p *Poller) withoutPoison(report wolkvox.Report, w wolkvox.Window) []wolkvox.Window {
+	var cuts []time.Time
+	for key := range p.ledger.poisoned {
+		r, at, _ := strings.Cut(key, "@")
+		sec, err := strconv.ParseInt(at, 10, 64)
+		if err != nil || r != string(report) {
+			continue
+		}
+		if t := time.Unix(sec, 0); !t.Before(w.Start) && !t.After(w.End) {
+			cuts = append(cuts, t)
+		}
+	}
+	slices.SortFunc(cuts, func(a, b time.Time) int { return a.Compare(b) })
+	var out []wolkvox.Window
+	start := w.Start
+	for _, c := range cuts {
+		if c.After(start) {
+			out = append(out, wolkvox.Window{Start: start, End: c.Add(-time.Second)})
+		}
+		start = c.Add(time.Second)
+	}
+	if !start.After(w.End) {
+		out = append(out, wolkvox.Window{Start: start, End: w.End})
+	}
+	return out
 }
 
 // countPoison counts and logs the seconds a fetch gave up on because a
