@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	_ "time/tzdata" // so --wolkvox.timezone resolves in a bare container
@@ -226,6 +227,12 @@ func run(args []string, stderr io.Writer) int {
 	}
 	logger, slogger := newLogger(f, stderr)
 
+	// SIGHUP's default action ends the process: catch it from the start,
+	// before the configuration is even read; it is served below.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
 	ops := &operations{f: f, logger: logger}
 	if *f.configCheck {
 		return checkConfig(ops, stderr)
@@ -272,10 +279,15 @@ func run(args []string, stderr io.Writer) int {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewGoCollector(),
 	)
+	// One reload at a time, read and apply together: a SIGHUP and a POST
+	// at once must not apply an older file over a newer one.
+	var reloading sync.Mutex
 	reload := func(how string) error {
 		if *f.configFile == "" {
 			return errNoConfigFile
 		}
+		reloading.Lock()
+		defer reloading.Unlock()
 		cfgs, errs := ops.load()
 		if len(errs) > 0 {
 			registry.ReloadFailed()
@@ -322,11 +334,7 @@ func run(args []string, stderr io.Writer) int {
 		mux.Handle("/", landingPage(*f.telemetryPath, registry, demoSrv != nil))
 	}
 
-	// SIGHUP reloads the configuration file; without one its default
-	// action would end the process without a word.
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+	// SIGHUP reloads the configuration file.
 	go func() {
 		for range hup {
 			if err := reload("SIGHUP"); errors.Is(err, errNoConfigFile) {

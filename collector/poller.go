@@ -160,6 +160,17 @@ func New(cfg Config) (*Poller, error) {
 	return p, nil
 }
 
+// adopt takes over the ledger of the poller this one replaces (same
+// operation, other settings, no state file), so its counters continue and
+// what was counted stays counted. Called before Run.
+func (p *Poller) adopt(l *ledger) {
+	fresh := p.ledger
+	l.transfers.retention, l.cases.retention = fresh.transfers.retention, fresh.cases.retention
+	l.agg.agentsEnabled, l.agg.agentTTL = fresh.agg.agentsEnabled, fresh.agg.agentTTL
+	p.ledger = l
+	p.publish(p.cfg.Clock.Now())
+}
+
 // Close releases the state file's lock.
 func (p *Poller) Close() error {
 	if p.lock != nil {

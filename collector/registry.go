@@ -12,6 +12,8 @@ import (
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
 )
 
 // Registry runs one poller per operation and serves all their metrics. A
@@ -103,6 +105,18 @@ func (r *Registry) Apply(cfgs []Config) error {
 	return err
 }
 
+// apply runs in phases, so that no token is ever used by two pollers at
+// once and nothing is stopped for a set that cannot run:
+//
+//  1. check the whole set: unique names and tokens, every client and
+//     state path usable; on any problem, change nothing;
+//  2. stop every poller that leaves or changes, and hold the call turn of
+//     every kept one whose token changes;
+//  3. if a stopped poller abandoned a call, wait as a hung-up client
+//     does, so the server has let the token go;
+//  4. hand the kept pollers their new tokens and release them; start the
+//     new and changed ones (a changed one continues its counters: from
+//     its state file, or from the stopped poller's memory without one).
 func (r *Registry) apply(cfgs []Config) error {
 	names, tokens := map[string]bool{}, map[string]string{}
 	for _, c := range cfgs {
@@ -115,63 +129,117 @@ func (r *Registry) apply(cfgs []Config) error {
 		}
 		tokens[c.Client.Token] = c.Operation
 	}
-	// Stop what leaves first: its state file goes with it.
-	for name, old := range r.running {
-		if names[name] {
+	var check []error
+	for _, c := range cfgs {
+		if old := r.running[c.Operation]; old != nil && sameSettings(old.cfg, c) {
 			continue
 		}
-		old.stop()
-		delete(r.running, name)
-		if old.cfg.StateFile != "" {
-			for _, f := range []string{old.cfg.StateFile, old.cfg.StateFile + ".lock"} {
-				if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
-					level.Warn(r.logger).Log("msg", "could not remove the state of a removed operation", "operation", name, "err", err)
-				}
+		if _, err := wolkvox.New(c.Client); err != nil {
+			check = append(check, fmt.Errorf("operation %s: %w", c.Operation, err))
+		}
+		if c.StateFile != "" {
+			if err := checkStatePath(c.StateFile); err != nil {
+				check = append(check, fmt.Errorf("operation %s: %w", c.Operation, err))
 			}
 		}
-		level.Info(r.logger).Log("msg", "operation removed; its poller stopped and its state deleted", "operation", name)
 	}
-	var errs []error
-	for _, cfg := range cfgs {
-		old := r.running[cfg.Operation]
-		if old != nil && sameSettings(old.cfg, cfg) {
-			if old.cfg.Client.Token != cfg.Client.Token {
-				if err := old.poller.client.SetToken(r.ctx, cfg.Client.Token); err != nil {
-					errs = append(errs, fmt.Errorf("operation %s: new token: %w", cfg.Operation, err))
-					continue
-				}
-				level.Info(r.logger).Log("msg", "token rotated; the operation keeps polling", "operation", cfg.Operation)
+	if len(check) > 0 {
+		return errors.Join(check...)
+	}
+
+	// Phase 2.
+	stopped := map[string]*running{}
+	abandoned := false
+	for name, old := range r.running {
+		var keep bool
+		for _, c := range cfgs {
+			if c.Operation == name && sameSettings(old.cfg, c) {
+				keep = true
 			}
-			old.cfg = cfg
+		}
+		if keep {
 			continue
 		}
-		if old != nil {
-			old.stop() // releases its state file for the new poller
+		abandoned = old.stop() || abandoned
+		stopped[name] = old
+		delete(r.running, name)
+		if !names[name] {
+			r.removeState(name, old.cfg)
 		}
-		next, err := r.start(cfg)
+	}
+	var release []func()
+	defer func() {
+		for _, f := range release {
+			f()
+		}
+	}()
+	for _, c := range cfgs {
+		old := r.running[c.Operation]
+		if old == nil || old.cfg.Client.Token == c.Client.Token {
+			continue
+		}
+		held, err := old.poller.client.Hold(r.ctx)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("operation %s: %w", cfg.Operation, err))
-			if old != nil {
-				if again, err := r.start(old.cfg); err == nil {
-					r.running[cfg.Operation] = again
-				} else {
-					delete(r.running, cfg.Operation)
+			return fmt.Errorf("operation %s: waiting for its call to end: %w", c.Operation, err)
+		}
+		release = append(release, held)
+	}
+	// Phase 3.
+	if abandoned {
+		time.Sleep(wolkvox.HangUpSettle)
+	}
+	// Phase 4.
+	var errs []error
+	for _, c := range cfgs {
+		if old := r.running[c.Operation]; old != nil {
+			if old.cfg.Client.Token != c.Client.Token {
+				old.poller.client.SetTokenHeld(c.Client.Token)
+				level.Info(r.logger).Log("msg", "token rotated; the operation keeps polling", "operation", c.Operation)
+			}
+			// A new record, not a write to one scrapes may be reading.
+			r.running[c.Operation] = &running{cfg: c, poller: old.poller, cancel: old.cancel, done: old.done}
+			continue
+		}
+		prev := stopped[c.Operation]
+		next, err := r.start(c, prev)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("operation %s: %w", c.Operation, err))
+			if prev != nil {
+				if again, err := r.start(prev.cfg, prev); err == nil {
+					r.running[c.Operation] = again
 				}
 			}
 			continue
 		}
-		if old != nil {
-			level.Info(r.logger).Log("msg", "operation's settings changed; its poller restarted", "operation", cfg.Operation)
+		if prev != nil {
+			level.Info(r.logger).Log("msg", "operation's settings changed; its poller restarted", "operation", c.Operation)
 		}
-		r.running[cfg.Operation] = next
+		r.running[c.Operation] = next
 	}
 	return errors.Join(errs...)
 }
 
-func (r *Registry) start(cfg Config) (*running, error) {
+// removeState deletes the state of an operation that left the config.
+func (r *Registry) removeState(name string, cfg Config) {
+	if cfg.StateFile != "" {
+		for _, f := range []string{cfg.StateFile, cfg.StateFile + ".lock"} {
+			if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+				level.Warn(r.logger).Log("msg", "could not remove the state of a removed operation", "operation", name, "err", err)
+			}
+		}
+	}
+	level.Info(r.logger).Log("msg", "operation removed; its poller stopped and its state deleted", "operation", name)
+}
+
+// start starts a poller for cfg. Without a state file, a poller that
+// replaces prev takes over prev's ledger, so its counters continue.
+func (r *Registry) start(cfg Config, prev *running) (*running, error) {
 	p, err := New(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if prev != nil && cfg.StateFile == "" {
+		p.adopt(prev.poller.ledger)
 	}
 	ctx, cancel := context.WithCancel(r.ctx)
 	run := &running{cfg: cfg, poller: p, cancel: cancel, done: make(chan struct{})}
@@ -180,11 +248,13 @@ func (r *Registry) start(cfg Config) (*running, error) {
 }
 
 // stop ends the poller, abandoning a call in flight, and releases its
-// state file.
-func (o *running) stop() {
+// state file. It reports whether a call was abandoned.
+func (o *running) stop() bool {
+	busy := o.poller.client.Busy()
 	o.cancel()
 	<-o.done
 	o.poller.Close()
+	return busy
 }
 
 // publish swaps in the sorted view scrapes read.

@@ -137,6 +137,7 @@ func TestApplyKeepsChangesAddsAndRemoves(t *testing.T) {
 	time.Sleep(time.Second)
 	keptPoller := r.running["keep"].poller
 	before := byOperation(t, r, "wolkvox_transfers_total")["keep"]
+	changedBefore := byOperation(t, r, "wolkvox_transfers_total")["change"]
 
 	change.Interval = 400 * time.Millisecond
 	added := operationConfig("added", newSrv("tok-d"))
@@ -148,6 +149,11 @@ func TestApplyKeepsChangesAddsAndRemoves(t *testing.T) {
 	}
 	if r.running["change"].cfg.Interval != 400*time.Millisecond {
 		t.Error("a changed operation runs its old settings")
+	}
+	// Without a state file, the restarted poller takes over the old one's
+	// ledger: its counters continue.
+	if got := byOperation(t, r, "wolkvox_transfers_total")["change"]; got < changedBefore || changedBefore == 0 {
+		t.Errorf("the changed operation's transfers_total went from %v to %v", changedBefore, got)
 	}
 	if _, ok := r.running["drop"]; ok {
 		t.Error("a removed operation still runs")
@@ -172,5 +178,51 @@ func TestApplyKeepsChangesAddsAndRemoves(t *testing.T) {
 	}
 	if ok := byOperation(t, r, "wolkvox_exporter_config_last_reload_successful"); ok[""] != 0 {
 		t.Errorf("last reload successful = %v after a refused reload", ok[""])
+	}
+}
+
+// Reloads that move tokens around must never put one token in two calls
+// at once (the fake fails the test on any overlap, per token): two
+// operations swapping tokens, and a changed operation restarted while its
+// call is slow, its token moving to a new operation listed first.
+func TestReloadNeverOverlapsATokensCalls(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := NewRegistry(ctx, nil)
+	defer r.Stop()
+	// One server for both operations: it tells calls apart by token.
+	srv := wolkvoxtest.NewServer(wolkvoxtest.Config{Token: "tok-1", Location: bogota, TB: t,
+		Data: &wolkvoxtest.Traffic{Seed: 1, Location: bogota, TransfersPerMinute: 600}})
+	t.Cleanup(srv.Close)
+	srv.SetToken("tok-1", "tok-2", "tok-3")
+	srv.FailAll(wolkvoxtest.Fault{Latency: 150 * time.Millisecond}) // every call is in flight a while
+	a, b := operationConfig("a", srv), operationConfig("b", srv)
+	a.Client.Token, b.Client.Token = "tok-1", "tok-2"
+	a.Interval, b.Interval = 10*time.Millisecond, 10*time.Millisecond
+	if err := r.Apply([]Config{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		time.Sleep(100 * time.Millisecond)
+		a.Client.Token, b.Client.Token = b.Client.Token, a.Client.Token
+		if err := r.Apply([]Config{a, b}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// b changes (a new interval) and gives its token to a new operation
+	// listed before it; b takes the third token.
+	time.Sleep(100 * time.Millisecond)
+	c := operationConfig("c", srv)
+	c.Client.Token, c.Interval = b.Client.Token, 10*time.Millisecond
+	b.Client.Token, b.Interval = "tok-3", 20*time.Millisecond
+	if err := r.Apply([]Config{c, a, b}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := srv.Overlaps(); n != 0 {
+		t.Errorf("%d calls overlapped another with the same token", n)
+	}
+	if len(srv.Requests()) < 20 {
+		t.Errorf("only %d calls: the test did not exercise the reloads", len(srv.Requests()))
 	}
 }

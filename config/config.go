@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"regexp"
 	"strings"
@@ -146,6 +147,10 @@ func resolve(op Operation, defaults Polling, builtin Builtin) (Resolved, []strin
 		if err := CheckURL(op.URL); err != nil {
 			problems = append(problems, err.Error())
 		}
+	default:
+		if _, err := wolkvox.New(wolkvox.Config{Server: op.Server, Token: "x", Location: time.UTC}); err != nil {
+			problems = append(problems, err.Error())
+		}
 	}
 	if op.TokenFile == "" {
 		problems = append(problems, "no token_file (the token itself never goes in the file)")
@@ -229,6 +234,12 @@ func CheckURL(raw string) error {
 func ReadTokenFile(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
+		// Not the path: a token pasted where its file's path belongs
+		// would show in the message.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
 		return "", fmt.Errorf("cannot read token file: %w", err)
 	}
 	if bytes.HasPrefix(b, []byte{0xff, 0xfe}) || bytes.HasPrefix(b, []byte{0xfe, 0xff}) {

@@ -195,6 +195,24 @@ func CheckToken(token string) error {
 	return nil
 }
 
+// Hold waits for the call in flight, if any, to end and keeps the turn
+// until release is called: no call is made meanwhile. A caller rotating
+// tokens among several clients holds them all first, so that no token is
+// ever in two clients' calls at once.
+func (c *Client) Hold(ctx context.Context) (release func(), err error) {
+	select {
+	case c.turn <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	var once sync.Once
+	return func() { once.Do(func() { <-c.turn }) }, nil
+}
+
+// SetTokenHeld replaces the token of a client the caller holds (see
+// Hold). The token must have passed CheckToken.
+func (c *Client) SetTokenHeld(token string) { c.token.Store(&token) }
+
 // SetToken replaces the token, for a rotation without a restart. It waits
 // for a call in flight to end, so no call is made with half of either.
 func (c *Client) SetToken(ctx context.Context, token string) error {
@@ -204,32 +222,45 @@ func (c *Client) SetToken(ctx context.Context, token string) error {
 	if err := CheckToken(token); err != nil {
 		return err
 	}
-	select {
-	case c.turn <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	release, err := c.Hold(ctx)
+	if err != nil {
+		return err
 	}
-	c.token.Store(&token)
-	<-c.turn
+	defer release()
+	c.SetTokenHeld(token)
 	return nil
 }
+
+// Busy reports whether a call is in flight.
+func (c *Client) Busy() bool { return len(c.turn) > 0 }
+
+// HangUpSettle is how long a client waits after hanging up on a server
+// that was still answering before the token's next call.
+const HangUpSettle = hangUpSettle
 
 // Endpoint returns the URL calls go to, without query, and with any
 // password in it replaced by xxxxx. It holds no secret.
 func (c *Client) Endpoint() string { return c.endpoint.Redacted() }
 
-// userinfo matches the user and password of a URL that does not parse.
-var userinfo = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@`)
+// urlScheme matches a well-formed scheme and its "://".
+var urlScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://`)
 
 // RedactURL returns raw fit for a log line or an error: a password is
 // replaced by xxxxx and a query or fragment by "…", which may carry
 // secrets too. It works on URLs that do not parse as well.
 func RedactURL(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil {
-		s := userinfo.ReplaceAllString(raw, "${1}xxxxx@")
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		// Not a URL the client could use, so its parts are a guess: hide
+		// everything up to the last "@" before a query or fragment, which
+		// is where a password would be whatever the typo.
+		s := raw
 		if i := strings.IndexAny(s, "?#"); i >= 0 {
 			s = s[:i+1] + "…"
+		}
+		if at := strings.LastIndex(s, "@"); at >= 0 {
+			scheme := urlScheme.FindString(s[:at])
+			s = scheme + "xxxxx" + s[at:]
 		}
 		return s
 	}

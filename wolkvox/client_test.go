@@ -196,6 +196,11 @@ func TestRedactURL(t *testing.T) {
 		"http://u:hun@ter2@host:port/%zz":        "http://xxxxx@host:port/%zz",
 		"http://host:port/%zz?token=abc":         "http://host:port/%zz?…",
 		"ftp://u:hunter2@x":                      "ftp://u:xxxxx@x",
+		// Typos that do not parse as a URL with a scheme and a host.
+		"ht tp://user:hunter2@x.example": "xxxxx@x.example",
+		"https//user:hunter2@x.example":  "xxxxx@x.example",
+		"https:/user:hunter2@x.example":  "xxxxx@x.example",
+		"user:hunter2@x.example":         "xxxxx@x.example",
 	} {
 		if got := wolkvox.RedactURL(in); got != want {
 			t.Errorf("%s: got %q, want %q", in, got, want)

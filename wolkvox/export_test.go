@@ -7,6 +7,3 @@ import "bytes"
 func ScanOnly(body []byte) (int, error) {
 	return decodeResponse(bytes.NewReader(body), 0, func([]byte) int { return -1 }, func([]keptValue) error { return nil })
 }
-
-// HangUpSettle is how long the turn is kept after a hang-up.
-const HangUpSettle = hangUpSettle

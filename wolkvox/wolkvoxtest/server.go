@@ -142,7 +142,7 @@ type Server struct {
 	cfg Config
 
 	mu       sync.Mutex
-	inFlight int
+	inFlight map[string]int // by token: the API forbids two at once with one
 	faults   []Fault // one is used up per request
 	always   *Fault
 	requests []Request
@@ -235,7 +235,11 @@ func (s *Server) Requests() []Request {
 func (s *Server) InFlight() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.inFlight
+	n := 0
+	for _, v := range s.inFlight {
+		n += v
+	}
+	return n
 }
 
 // Overlaps returns how many requests arrived while another with the same
@@ -270,9 +274,13 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	req := Request{Report: wolkvox.Report(q.Get("api")), Query: r.URL.RawQuery, UserAgent: r.UserAgent(), Time: time.Now()}
 
+	token := r.Header.Get("wolkvox-token")
 	s.mu.Lock()
-	s.inFlight++
-	if s.inFlight > 1 {
+	if s.inFlight == nil {
+		s.inFlight = map[string]int{}
+	}
+	s.inFlight[token]++
+	if s.inFlight[token] > 1 {
 		s.overlaps++
 		req.Overlap = true
 		if s.cfg.TB != nil {
@@ -293,7 +301,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	finish := func() {
 		ended.Do(func() {
 			s.mu.Lock()
-			s.inFlight--
+			s.inFlight[token]--
 			s.mu.Unlock()
 		})
 	}
@@ -314,7 +322,6 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(status)
 		_, _ = w.Write([]byte(body))
 	}
-	token := r.Header.Get("wolkvox-token")
 	s.mu.Lock()
 	valid := token == s.cfg.Token || slices.Contains(s.alsoAccept, token)
 	s.mu.Unlock()
