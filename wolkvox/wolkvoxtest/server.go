@@ -143,7 +143,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	inFlight map[string]int // by token: the API forbids two at once with one
-	faults   []Fault // one is used up per request
+	faults   []Fault        // one is used up per request
 	always   *Fault
 	requests []Request
 	overlaps int
