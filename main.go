@@ -64,6 +64,9 @@ type flags struct {
 	stateFile, telemetryPath              *string
 	logLevel, logFormat                   *string
 	web                                   *web.FlagConfig
+
+	command  string // "serve" or "backfill"
+	backfill backfillFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (*flags, error) {
@@ -101,7 +104,10 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	app.GetFlag("chat.revisit").IsSetByUser(&f.revisitSet)
 	app.Version(version.Print(exporterName))
 	app.HelpFlag.Short('h')
-	_, err := app.Parse(args)
+	app.Command("serve", "Poll the operations and serve their metrics (the default).").Default()
+	f.backfill.add(app.Command("backfill", "Write past weeks of the operations' metrics as Prometheus TSDB blocks, joined to the live exporter's counters (see the README's \"Backfilling history\")."))
+	cmd, err := app.Parse(args)
+	f.command = cmd
 	return f, err
 }
 
@@ -236,6 +242,9 @@ func run(args []string, stderr io.Writer) int {
 	ops := &operations{f: f, logger: logger}
 	if *f.configCheck {
 		return checkConfig(ops, stderr)
+	}
+	if f.command == "backfill" {
+		return runBackfill(f, ops, logger, stderr)
 	}
 	var demoSrv *wolkvoxtest.Server
 	if *f.demo {

@@ -25,10 +25,19 @@ func (h *histogram) observe(v float64) {
 // cumulative returns the buckets as client_golang's const histograms want them.
 func (h *histogram) cumulative() map[float64]uint64 {
 	out := make(map[float64]uint64, len(h.bounds))
+	for i, c := range h.cumulativeSlice() {
+		out[h.bounds[i]] = c
+	}
+	return out
+}
+
+// cumulativeSlice returns the cumulative counts per bound, in order.
+func (h *histogram) cumulativeSlice() []uint64 {
+	out := make([]uint64, len(h.bounds))
 	var acc uint64
-	for i, b := range h.bounds {
+	for i := range h.bounds {
 		acc += h.counts[i]
-		out[b] = acc
+		out[i] = acc
 	}
 	return out
 }

@@ -15,29 +15,54 @@ type renderSettings struct {
 	dailyQuota        float64
 }
 
+// emitter receives the metrics the ledger is made of: constant metrics
+// for a scrape, or timestamped samples for a backfill. labels are the
+// values of the descriptor's variable labels, in order.
+type emitter interface {
+	value(d *prometheus.Desc, t prometheus.ValueType, v float64, labels []string)
+	histogram(d *prometheus.Desc, h *histogram, labels []string) // a summary when h has no buckets
+}
+
+// constMetrics collects constant metrics, for a scrape's snapshot.
+type constMetrics []prometheus.Metric
+
+func (c *constMetrics) value(d *prometheus.Desc, t prometheus.ValueType, v float64, labels []string) {
+	*c = append(*c, prometheus.MustNewConstMetric(d, t, v, labels...))
+}
+
+func (c *constMetrics) histogram(d *prometheus.Desc, h *histogram, labels []string) {
+	if h.bounds == nil {
+		*c = append(*c, prometheus.MustNewConstSummary(d, h.count, h.sum, nil, labels...))
+		return
+	}
+	*c = append(*c, prometheus.MustNewConstHistogram(d, h.count, h.sum, h.cumulative(), labels...))
+}
+
 // render turns the ledger into constant metrics. It runs once per poll,
 // after the state is saved, not per scrape, so a scrape only replays the
-// slice. Known label values (the documented type_calls and channels) are
-// rendered at 0 before they first occur, so that rate() sees the first
-// increase.
+// slice.
 func (l *ledger) render(now time.Time, set renderSettings, descs *metricDescs) []prometheus.Metric {
+	var out constMetrics
+	l.emit(now, set, descs, &out)
+	return out
+}
+
+// emit sends every metric of the ledger to e. Known label values (the
+// documented type_calls and channels) are sent at 0 before they first
+// occur, so that rate() sees the first increase.
+func (l *ledger) emit(now time.Time, set renderSettings, descs *metricDescs, e emitter) {
 	a := l.agg
-	var out []prometheus.Metric
 	counters := func(d *prometheus.Desc, f *counterFamily) {
 		for k, v := range f.values {
-			out = append(out, prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, splitLabels(k)...))
+			e.value(d, prometheus.CounterValue, v, splitLabels(k))
 		}
 	}
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		out = append(out, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...))
+		e.value(d, prometheus.GaugeValue, v, labels)
 	}
 	histograms := func(d *prometheus.Desc, f *histogramFamily) {
 		for k, h := range f.values {
-			if f.bounds == nil {
-				out = append(out, prometheus.MustNewConstSummary(d, h.count, h.sum, nil, splitLabels(k)...))
-				continue
-			}
-			out = append(out, prometheus.MustNewConstHistogram(d, h.count, h.sum, h.cumulative(), splitLabels(k)...))
+			e.histogram(d, h, splitLabels(k))
 		}
 	}
 
@@ -51,7 +76,7 @@ func (l *ledger) render(now time.Time, set renderSettings, descs *metricDescs) [
 	for skill := range skills {
 		for _, tc := range wolkvox.TypeCalls {
 			if _, ok := a.transfers.values[joinLabels([]string{tc, skill})]; !ok && series < a.transfers.max {
-				out = append(out, prometheus.MustNewConstMetric(descs.transfers, prometheus.CounterValue, 0, tc, skill))
+				e.value(descs.transfers, prometheus.CounterValue, 0, []string{tc, skill})
 				series++
 			}
 		}
@@ -106,7 +131,7 @@ func (l *ledger) render(now time.Time, set renderSettings, descs *metricDescs) [
 	counters(descs.skipped, a.skipped)
 	counters(descs.poisoned, a.poisoned)
 	for name, f := range a.families() {
-		out = append(out, prometheus.MustNewConstMetric(descs.seriesOverflow, prometheus.CounterValue, f.overflow, name))
+		e.value(descs.seriesOverflow, prometheus.CounterValue, f.overflow, []string{name})
 	}
 
 	gauge(descs.pollInterval, set.interval.Seconds())
@@ -114,7 +139,6 @@ func (l *ledger) render(now time.Time, set renderSettings, descs *metricDescs) [
 	if set.dailyQuota > 0 {
 		gauge(descs.dailyQuota, set.dailyQuota)
 	}
-	return out
 }
 
 type chatKey struct{ channel, skill string }

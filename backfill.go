@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+
+	"github.com/wolkvox-exporter/wolkvox_exporter/collector"
+	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
+)
+
+// headBlock is the span before now that Prometheus keeps in its head
+// block: blocks written there would overlap what it is ingesting live.
+const headBlock = 3 * time.Hour
+
+// backfillFlags are the backfill command's own flags.
+type backfillFlags struct {
+	from, to, output, promtool *string
+	labels                     *map[string]string
+	step                       *time.Duration
+	yes, dryRun                *bool
+}
+
+func (b *backfillFlags) add(cmd *kingpin.CmdClause) {
+	b.from = cmd.Flag("from", "First day to backfill: YYYY-MM-DD (midnight in the operation's zone) or RFC 3339.").Required().String()
+	b.to = cmd.Flag("to", "End of the backfill, at least 3 hours ago: YYYY-MM-DD or RFC 3339.").Required().String()
+	b.output = cmd.Flag("output", "Directory for the blocks, the OpenMetrics they are made of, and each operation's state file (OPERATION.state), the live exporter's starting point.").Required().String()
+	b.labels = cmd.Flag("label", "A label of the live scrape, name=value (job and instance), so the backfilled series are the live ones. Repeatable.").StringMap()
+	b.step = cmd.Flag("step", "Spacing of the backfilled samples: under Prometheus's 5-minute lookback.").Default("1m").Duration()
+	b.promtool = cmd.Flag("promtool", "promtool, to turn the OpenMetrics into blocks; \"none\" writes only the OpenMetrics.").Default("promtool").String()
+	b.yes = cmd.Flag("yes", "Spend the API calls without asking.").Bool()
+	b.dryRun = cmd.Flag("dry-run", "Print the estimate of API calls and exit.").Bool()
+}
+
+// parseDate reads YYYY-MM-DD as midnight in loc, or RFC 3339.
+func parseDate(s string, loc *time.Location) (time.Time, error) {
+	if t, err := time.ParseInLocation(time.DateOnly, s, loc); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is neither YYYY-MM-DD nor RFC 3339", s)
+	}
+	return t, nil
+}
+
+func runBackfill(f *flags, ops *operations, logger log.Logger, stderr io.Writer) int {
+	bf := &f.backfill
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "%s: error: %s\n", exporterName, fmt.Sprintf(format, a...))
+		return 2
+	}
+	if *bf.step <= 0 || *bf.step > 5*time.Minute {
+		return fail("--step must be positive and at most 5m (Prometheus's lookback), not %v", *bf.step)
+	}
+	cfgs, errs := ops.load()
+	if len(errs) > 0 {
+		return fail("%v", errs[0])
+	}
+	promtool := ""
+	if *bf.promtool != "none" {
+		path, err := exec.LookPath(*bf.promtool)
+		if err != nil {
+			return fail("--promtool %s: %v (give its path, or none to write only OpenMetrics)", *bf.promtool, err)
+		}
+		promtool = path
+	}
+	if err := os.MkdirAll(filepath.Join(*bf.output, "openmetrics"), 0o755); err != nil {
+		return fail("--output: %v", err)
+	}
+	type plan struct {
+		cfg      collector.Config
+		from, to time.Time
+	}
+	var plans []plan
+	calls := 0
+	now := time.Now()
+	for _, cfg := range cfgs {
+		loc := cfg.Client.Location
+		from, err := parseDate(*bf.from, loc)
+		if err != nil {
+			return fail("--from: %v", err)
+		}
+		to, err := parseDate(*bf.to, loc)
+		if err != nil {
+			return fail("--to: %v", err)
+		}
+		switch {
+		case !from.Before(to):
+			return fail("--from %s is not before --to %s", from.In(loc), to.In(loc))
+		case to.After(now.Add(-headBlock)):
+			return fail("--to %s is within the last 3 hours, Prometheus's head block; leave that to the live exporter's catch-up", to.In(loc).Format(time.RFC3339))
+		}
+		cfg.StateFile = filepath.Join(*bf.output, cfg.Operation+".state")
+		cfg.Logger = logger
+		plans = append(plans, plan{cfg, from, to})
+		calls += 2 * len(days(from, to, loc))
+	}
+	fmt.Fprintf(stderr, "%s: backfill of %d operation(s) from %s to %s needs at least %d API calls (2 a day per operation, more where a day holds 60,000 records or more); each spends a token of the operation's daily quota.\n",
+		exporterName, len(plans), *bf.from, *bf.to, calls)
+	if *bf.dryRun {
+		return 0
+	}
+	if !*bf.yes {
+		if st, err := os.Stdin.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+			return fail("not a terminal: add --yes to spend the calls")
+		}
+		fmt.Fprint(stderr, "Proceed? [y/N] ")
+		answer, _ := bufio.NewReader(os.Stdin).ReadString('\n')
+		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+			return fail("not confirmed")
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	for _, p := range plans {
+		if code := backfillOperation(ctx, p.cfg, p.from, p.to, bf, promtool, logger, stderr); code != 0 {
+			return code
+		}
+	}
+	fmt.Fprintf(stderr, "%s: done. Move the block directories of %s into Prometheus's data directory, then start the exporter on each operation's state file there (--storage.state-file, or --storage.state-dir=%s).\n",
+		exporterName, *bf.output, *bf.output)
+	return 0
+}
+
+// days cuts [from, to] at the operation's midnights.
+func days(from, to time.Time, loc *time.Location) []time.Time {
+	var ends []time.Time
+	for t := from; t.Before(to); {
+		y, m, d := t.In(loc).Date()
+		next := time.Date(y, m, d+1, 0, 0, 0, 0, loc)
+		if next.After(to) {
+			next = to
+		}
+		ends = append(ends, next)
+		t = next
+	}
+	return ends
+}
+
+func backfillOperation(ctx context.Context, cfg collector.Config, from, to time.Time, bf *backfillFlags, promtool string, logger log.Logger, stderr io.Writer) int {
+	loc := cfg.Client.Location
+	b, err := collector.NewBackfill(cfg, *bf.labels)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: error: operation %s: %v\n", exporterName, cfg.Operation, err)
+		return 2
+	}
+	defer b.Close()
+	switch mark := b.Mark(); {
+	case mark.IsZero():
+		b.Start(from)
+	case !mark.Before(to):
+		level.Info(logger).Log("msg", "already backfilled to the end; nothing to do", "operation", cfg.Operation, "state_ends", mark.In(loc))
+		return 0
+	case mark.Add(time.Second).Before(from):
+		fmt.Fprintf(stderr, "%s: error: operation %s: its state file ends at %s, before --from; backfill from there, or the counters would have a gap\n",
+			exporterName, cfg.Operation, mark.In(loc).Format(time.RFC3339))
+		return 2
+	default:
+		level.Info(logger).Log("msg", "resuming an interrupted backfill from its checkpoint", "operation", cfg.Operation, "from", mark.In(loc))
+	}
+	for _, end := range days(b.Mark().Add(time.Second), to, loc) {
+		began := time.Now()
+		name := filepath.Join(*bf.output, "openmetrics", fmt.Sprintf("%s-%s.om", cfg.Operation, end.In(loc).Format("20060102T150405")))
+		st, err := writeDay(ctx, b, end, *bf.step, name, func() error {
+			if promtool == "" {
+				return nil
+			}
+			out, err := exec.CommandContext(ctx, promtool, "tsdb", "create-blocks-from", "openmetrics", name, *bf.output).CombinedOutput()
+			if err != nil {
+				return fmt.Errorf("promtool on %s: %w\n%s", name, err, out)
+			}
+			return nil
+		})
+		if err != nil {
+			resume := "run the same command again to resume from " + b.Mark().In(loc).Format(time.RFC3339)
+			switch wolkvox.ReasonOf(err) {
+			case wolkvox.ReasonQuota:
+				fmt.Fprintf(stderr, "%s: the operation's daily token quota is spent (%s); %s tomorrow\n", exporterName, cfg.Operation, resume)
+			case wolkvox.ReasonCanceled:
+				fmt.Fprintf(stderr, "%s: interrupted; %s\n", exporterName, resume)
+			default:
+				fmt.Fprintf(stderr, "%s: error: operation %s: %v; %s\n", exporterName, cfg.Operation, err, resume)
+			}
+			return 1
+		}
+		level.Info(logger).Log("msg", "backfilled a day", "operation", cfg.Operation, "to", end.In(loc).Format(time.RFC3339),
+			"calls", st.Calls, "records", st.Records, "series", st.Series, "took", time.Since(began).Round(time.Millisecond))
+	}
+	return 0
+}
+
+// writeDay writes one day's OpenMetrics atomically: a file is whole or
+// absent, so a resumed backfill never finds half a day.
+func writeDay(ctx context.Context, b *collector.Backfill, end time.Time, step time.Duration, name string, convert func() error) (collector.DayStats, error) {
+	tmp := name + ".tmp"
+	file, err := os.Create(tmp)
+	if err != nil {
+		return collector.DayStats{}, err
+	}
+	defer os.Remove(tmp)
+	w := bufio.NewWriterSize(file, 1<<20)
+	st, err := b.Day(ctx, end, step, w)
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := file.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return st, err
+	}
+	if err := os.Rename(tmp, name); err != nil {
+		return st, err
+	}
+	if err := convert(); err != nil {
+		return st, err
+	}
+	// Only now: a crash before this re-does the day from the checkpoint,
+	// and writes the same file, and blocks of the same samples, again.
+	return st, b.Commit(end)
+}

@@ -1,0 +1,222 @@
+package e2e
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/exportertest"
+	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox/wolkvoxtest"
+)
+
+// scalarAt evaluates q at time at.
+func scalarAt(t *testing.T, prom, q string, at time.Time) (float64, bool) {
+	t.Helper()
+	resp, err := http.Get("http://" + prom + "/api/v1/query?query=" + url.QueryEscape(q) + "&time=" + strconv.FormatInt(at.Unix(), 10))
+	if err != nil {
+		return 0, false
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var r struct {
+		Status string `json:"status"`
+		Data   struct {
+			Result []struct {
+				Value [2]any `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(body, &r) != nil || r.Status != "success" || len(r.Data.Result) == 0 {
+		return 0, false
+	}
+	v, _ := strconv.ParseFloat(r.Data.Result[0].Value[1].(string), 64)
+	return v, true
+}
+
+// TestBackfillJoinsTheLiveCounters backfills three simulated days of both
+// reports, loads the blocks into a real Prometheus, checks the dashboard's
+// kind of queries at points in the past against the fake's ground truth,
+// then starts the live exporter on the backfill's state file and checks a
+// range that spans the join. A backfill killed halfway and run again
+// counts the same.
+func TestBackfillJoinsTheLiveCounters(t *testing.T) {
+	promBin := exportertest.RequireTool(t, "prometheus", "prometheus")
+	promtool := exportertest.RequireTool(t, "promtool", "prometheus")
+	dir := t.TempDir()
+	loc, _ := time.LoadLocation("America/Bogota")
+	traffic := &wolkvoxtest.Traffic{Seed: 5, Location: loc, TransfersPerMinute: 6, InteractionsPerMinute: 2, BodyBytes: 64}
+	api := wolkvoxtest.NewServer(wolkvoxtest.Config{Token: "tok-bf", Location: loc, Data: traffic, TB: t})
+	defer api.Close()
+	bin, err := exportertest.Build(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	livePort := exportertest.FreePort(t)
+	instance := "127.0.0.1:" + strconv.Itoa(livePort)
+	now := time.Now()
+	to := now.Add(-4 * time.Hour).Truncate(time.Minute)
+	from := to.Add(-72 * time.Hour)
+	out := filepath.Join(dir, "backfill")
+	backfill := func(extra ...string) (int, string) {
+		args := append([]string{"backfill", "--wolkvox.url=" + api.URL, "--wolkvox.operation=bogota",
+			"--from=" + from.Format(time.RFC3339), "--to=" + to.Format(time.RFC3339), "--output=" + out,
+			"--label=job=wolkvox", "--label=instance=" + instance, "--promtool=" + promtool, "--yes"}, extra...)
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "WOLKVOX_TOKEN="+api.Token())
+		b, err := cmd.CombinedOutput()
+		if exit, ok := err.(*exec.ExitError); ok {
+			return exit.ExitCode(), string(b)
+		}
+		return 0, string(b)
+	}
+
+	// The estimate, alone.
+	if code, log := backfill("--dry-run"); code != 0 || !strings.Contains(log, "needs at least 8 API calls") || len(api.Requests()) != 0 {
+		t.Fatalf("dry run: exit %d, %d calls:\n%s", code, len(api.Requests()), log)
+	}
+	// Killed halfway: once a day is written, the process dies mid-run.
+	cmd := exec.Command(bin, "backfill", "--wolkvox.url="+api.URL, "--wolkvox.operation=bogota",
+		"--from="+from.Format(time.RFC3339), "--to="+to.Format(time.RFC3339), "--output="+out,
+		"--label=job=wolkvox", "--label=instance="+instance, "--promtool="+promtool, "--yes")
+	cmd.Env = append(os.Environ(), "WOLKVOX_TOKEN="+api.Token())
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "backfilled a day") {
+			break
+		}
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	api.Heal()
+	if code, log := backfill(); code != 0 {
+		t.Fatalf("backfill: exit %d\n%s", code, log)
+	} else if !strings.Contains(log, "resuming an interrupted backfill") {
+		t.Errorf("the second run did not resume from the checkpoint:\n%s", log)
+	}
+
+	// Prometheus on the blocks.
+	tsdb := filepath.Join(dir, "tsdb")
+	if err := os.Mkdir(tsdb, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(out)
+	blocks := 0
+	for _, e := range entries {
+		if e.IsDir() && regexp.MustCompile(`^[0-9A-Z]{26}$`).MatchString(e.Name()) {
+			if err := os.Rename(filepath.Join(out, e.Name()), filepath.Join(tsdb, e.Name())); err != nil {
+				t.Fatal(err)
+			}
+			blocks++
+		}
+	}
+	if blocks == 0 {
+		t.Fatal("no blocks written")
+	}
+	write(t, dir, "prometheus.yml", fmt.Sprintf("global: {scrape_interval: 1s}\nscrape_configs:\n  - job_name: wolkvox\n    static_configs: [{targets: ['%s']}]\n", instance))
+	prom := exportertest.Start(t, promBin, nil, "--config.file="+filepath.Join(dir, "prometheus.yml"),
+		"--storage.tsdb.path="+tsdb, "--storage.tsdb.retention.time=30d", "--log.level=warn")
+
+	// The dashboard's kind of query, at points in the past, against the
+	// records the API holds for the hour before each.
+	transfersIn := func(a, b time.Time) float64 { // (a, b]
+		n := 0
+		for _, r := range traffic.Transfers(a.Add(time.Second), b) {
+			_ = r
+			n++
+		}
+		return float64(n)
+	}
+	casesIn := func(a, b time.Time) float64 {
+		return float64(len(traffic.Cases(a.Add(time.Second), b)))
+	}
+	sel := `{job="wolkvox",instance="` + instance + `",operation="bogota"}`
+	for _, at := range []time.Time{from.Add(5 * time.Hour), from.Add(30 * time.Hour), to.Add(-time.Hour)} {
+		var got float64
+		eventually(t, "the backfilled blocks in Prometheus", 30*time.Second, func() bool {
+			var ok bool
+			got, ok = scalarAt(t, prom.Addr, `sum(increase(wolkvox_transfers_total`+sel+`[1h]))`, at)
+			return ok
+		})
+		if want := transfersIn(at.Add(-time.Hour), at); got != want {
+			t.Errorf("increase(transfers[1h]) at %v = %v, the API holds %v", at.In(loc), got, want)
+		}
+		if got, _ := scalarAt(t, prom.Addr, `sum(increase(wolkvox_chat_interactions_total`+sel+`[1h]))`, at); got != casesIn(at.Add(-time.Hour), at) {
+			t.Errorf("increase(chat_interactions[1h]) at %v = %v, %v cases were created", at.In(loc), got, casesIn(at.Add(-time.Hour), at))
+		}
+		if r, _ := scalarAt(t, prom.Addr, `sum(rate(wolkvox_transfers_total`+sel+`[15m])) * 900`, at); math.Abs(r-transfersIn(at.Add(-15*time.Minute), at)) > 1e-6 {
+			t.Errorf("rate(transfers[15m]) at %v covers %v transfers, the API holds %v", at.In(loc), r, transfersIn(at.Add(-15*time.Minute), at))
+		}
+	}
+
+	// The live exporter on the backfill's state file: it reads on from the
+	// backfill's end and continues every counter.
+	live := exportertest.StartAt(t, bin, instance, []string{"WOLKVOX_TOKEN=" + api.Token()}, "--wolkvox.url="+api.URL, "--wolkvox.operation=bogota",
+		"--storage.state-file="+filepath.Join(out, "bogota.state"), "--poll.interval=2s", "--poll.delay=0s", "--chat.revisit=0s")
+	live.WaitFor(t, "/-/ready", 30*time.Second, func(s int, _ string) bool { return s == 200 })
+	eventually(t, "Prometheus scraping the live exporter", 30*time.Second, func() bool {
+		v, ok := scalarAt(t, prom.Addr, `up{instance="`+instance+`"}`, time.Now())
+		return ok && v == 1
+	})
+	api.FailAll(wolkvoxtest.Fault{Status: 400, Body: "frozen"})
+	time.Sleep(3 * time.Second) // a scrape after the last counted poll
+	var liveEnd time.Time
+	for _, r := range api.Requests() {
+		if r.Status == 200 || r.Status == 404 {
+			liveEnd = maxTime(liveEnd, r.End)
+		}
+	}
+	before := to.Add(-2 * time.Hour)
+	atNow := time.Now()
+	last, ok1 := scalarAt(t, prom.Addr, `sum(wolkvox_transfers_total`+sel+`)`, atNow)
+	first, ok2 := scalarAt(t, prom.Addr, `sum(wolkvox_transfers_total`+sel+`)`, before)
+	if !ok1 {
+		up, _ := scalarAt(t, prom.Addr, `up{instance="`+instance+`"}`, atNow)
+		cnt, _ := scalarAt(t, prom.Addr, `count(wolkvox_transfers_total)`, atNow)
+		t.Logf("debug: up=%v count=%v", up, cnt)
+		if resp, err := http.Get("http://" + prom.Addr + "/api/v1/targets"); err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			t.Logf("targets: %s", b)
+		}
+		_, body, _ := live.Get("/metrics")
+		for _, l := range strings.Split(body, "\n") {
+			if strings.HasPrefix(l, "wolkvox_transfers_total") {
+				t.Logf("live: %s", l)
+				break
+			}
+		}
+	}
+	if !ok1 || !ok2 || last-first != transfersIn(before, liveEnd) {
+		t.Errorf("across the join, transfers went from %v to %v (+%v); the API holds %v between", first, last, last-first, transfersIn(before, liveEnd))
+	}
+	if resets, _ := scalarAt(t, prom.Addr, `sum(resets(wolkvox_transfers_total`+sel+`[5h]))`, atNow); resets != 0 {
+		t.Errorf("%v counter resets across the join", resets)
+	}
+	live.Stop(t)
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
