@@ -173,8 +173,11 @@ func backfillOperation(ctx context.Context, cfg collector.Config, from, to time.
 	}
 	for _, end := range days(b.Mark().Add(time.Second), to, loc) {
 		began := time.Now()
-		name := filepath.Join(*bf.output, "openmetrics", fmt.Sprintf("%s-%s.om", cfg.Operation, end.In(loc).Format("20060102T150405")))
-		st, err := writeDay(ctx, b, end, *bf.step, name, func() error {
+		st, err := b.Day(ctx, end, *bf.step, func(blockEnd time.Time, write func(io.Writer) error) error {
+			name := filepath.Join(*bf.output, "openmetrics", fmt.Sprintf("%s-%s.om", cfg.Operation, blockEnd.UTC().Format("20060102T150405Z")))
+			if err := writeWhole(name, write); err != nil {
+				return err
+			}
 			if promtool == "" {
 				return nil
 			}
@@ -182,8 +185,14 @@ func backfillOperation(ctx context.Context, cfg collector.Config, from, to time.
 			if err != nil {
 				return fmt.Errorf("promtool on %s: %w\n%s", name, err, out)
 			}
-			return nil
+			// The block holds it now; the text is many times its size.
+			return os.Remove(name)
 		})
+		if err == nil {
+			// Only now: a crash before this re-does the day from the
+			// checkpoint, writing the same samples again.
+			err = b.Commit(end)
+		}
 		if err != nil {
 			resume := "run the same command again to resume from " + b.Mark().In(loc).Format(time.RFC3339)
 			switch wolkvox.ReasonOf(err) {
@@ -202,17 +211,16 @@ func backfillOperation(ctx context.Context, cfg collector.Config, from, to time.
 	return 0
 }
 
-// writeDay writes one day's OpenMetrics atomically: a file is whole or
-// absent, so a resumed backfill never finds half a day.
-func writeDay(ctx context.Context, b *collector.Backfill, end time.Time, step time.Duration, name string, convert func() error) (collector.DayStats, error) {
+// writeWhole writes a file whole or not at all.
+func writeWhole(name string, write func(io.Writer) error) error {
 	tmp := name + ".tmp"
 	file, err := os.Create(tmp)
 	if err != nil {
-		return collector.DayStats{}, err
+		return err
 	}
 	defer os.Remove(tmp)
 	w := bufio.NewWriterSize(file, 1<<20)
-	st, err := b.Day(ctx, end, step, w)
+	err = write(w)
 	if err == nil {
 		err = w.Flush()
 	}
@@ -220,15 +228,7 @@ func writeDay(ctx context.Context, b *collector.Backfill, end time.Time, step ti
 		err = cerr
 	}
 	if err != nil {
-		return st, err
+		return err
 	}
-	if err := os.Rename(tmp, name); err != nil {
-		return st, err
-	}
-	if err := convert(); err != nil {
-		return st, err
-	}
-	// Only now: a crash before this re-does the day from the checkpoint,
-	// and writes the same file, and blocks of the same samples, again.
-	return st, b.Commit(end)
+	return os.Rename(tmp, name)
 }

@@ -101,7 +101,7 @@ type event struct {
 // nothing: a failure writes nothing), replays their records at their own
 // times, and writes a sample of every series every step to w. Commit then
 // moves the checkpoint.
-func (b *Backfill) Day(ctx context.Context, end time.Time, step time.Duration, w io.Writer) (DayStats, error) {
+func (b *Backfill) Day(ctx context.Context, end time.Time, step time.Duration, flush func(blockEnd time.Time, write func(io.Writer) error) error) (DayStats, error) {
 	var st DayStats
 	l := b.p.ledger
 	start := b.Mark()
@@ -132,9 +132,31 @@ func (b *Backfill) Day(ctx context.Context, end time.Time, step time.Duration, w
 	st.Records = len(events)
 	sort.SliceStable(events, func(i, j int) bool { return events[i].at.Before(events[j].at) })
 
-	rec := &omRecorder{series: map[string]*omSeries{}, names: map[*prometheus.Desc]*descLabels{}, extra: b.labels}
+	// The samples are written a block (2 h, as Prometheus aligns them) at
+	// a time: memory holds one block's samples, and each file makes one
+	// block that overlaps no other.
+	rec := newOMRecorder(b.labels)
+	seen := map[string]bool{}
+	writeBlock := func(blockEnd time.Time) error {
+		if len(rec.order) == 0 {
+			return nil
+		}
+		for _, k := range rec.order {
+			seen[k] = true
+		}
+		err := flush(blockEnd, rec.write)
+		rec.reset()
+		return err
+	}
 	next := 0
+	blockEnd := start.Truncate(omBlock).Add(omBlock)
 	for t := start.Truncate(step).Add(step); !t.After(end); t = t.Add(step) {
+		if t.After(blockEnd) {
+			if err := writeBlock(blockEnd); err != nil {
+				return st, err
+			}
+			blockEnd = blockEnd.Add(omBlock)
+		}
 		for ; next < len(events) && !events[next].at.After(t); next++ {
 			b.apply(&events[next], t)
 		}
@@ -150,10 +172,16 @@ func (b *Backfill) Day(ctx context.Context, end time.Time, step time.Duration, w
 	for ; next < len(events); next++ { // a record dated after end (a clock ahead): counted at the end
 		b.apply(&events[next], end)
 	}
-	series, order := rec.series, rec.order
-	st.Series = len(series)
-	return st, writeOpenMetrics(w, series, order)
+	if err := writeBlock(blockEnd); err != nil {
+		return st, err
+	}
+	st.Series = len(seen)
+	return st, nil
 }
+
+// omBlock is the span of one OpenMetrics file: Prometheus's block length,
+// and its alignment.
+const omBlock = 2 * time.Hour
 
 // Commit records that everything up to end is written: the checkpoint,
 // and the live exporter's starting point. Call it once the day's output
@@ -207,15 +235,15 @@ func caseEvents(c *wolkvox.Interaction, fallback time.Time) []event {
 type omSeries struct {
 	family, kind string
 	name         string // the sample name, for counters and gauges
-	labels       string // rendered {…}, without le
-	points       []omPoint
+	labels       string // rendered, without braces and without le
+	ats          []int64
+	values       []float64
+	hist         []omHistogram // histograms and summaries
 }
 
-type omPoint struct {
-	at         int64
-	value      float64
-	bounds     []float64 // histograms: upper bounds, shared
-	cumulative []uint64  // histograms: cumulative counts per bound
+type omHistogram struct {
+	bounds     []float64 // shared
+	cumulative []uint64
 	count      uint64
 	sum        float64
 }
@@ -224,12 +252,28 @@ type omPoint struct {
 // samples, with its labels rendered once.
 type omRecorder struct {
 	at     int64
-	series map[string]*omSeries
+	series map[*prometheus.Desc]map[string]*omSeries // by joined label values
 	order  []string
+	byKey  map[string]*omSeries
 	names  map[*prometheus.Desc]*descLabels
 	extra  []*dto.LabelPair
 	err    error
 }
+
+func newOMRecorder(extra []*dto.LabelPair) *omRecorder {
+	r := &omRecorder{names: map[*prometheus.Desc]*descLabels{}, extra: extra}
+	r.reset()
+	return r
+}
+
+// reset forgets the samples written, keeping what it learned of labels.
+func (r *omRecorder) reset() {
+	r.series = map[*prometheus.Desc]map[string]*omSeries{}
+	r.byKey = map[string]*omSeries{}
+	r.order = nil
+}
+
+func (r *omRecorder) write(w io.Writer) error { return writeOpenMetrics(w, r.byKey, r.order) }
 
 // descLabels is what a descriptor's series are named and labelled with.
 type descLabels struct {
@@ -299,20 +343,25 @@ func (r *omRecorder) key(dl *descLabels, values []string) (string, string) {
 }
 
 func (r *omRecorder) get(d *prometheus.Desc, t prometheus.ValueType, histogram bool, values []string, kind string) *omSeries {
+	joined := joinLabels(values)
+	if s := r.series[d][joined]; s != nil {
+		return s
+	}
 	dl := r.labelsOf(d, t, histogram, values)
 	if dl == nil {
 		return nil
 	}
 	key, labels := r.key(dl, values)
-	s := r.series[key]
-	if s == nil {
-		s = &omSeries{family: dl.name, name: dl.name, labels: labels, kind: kind}
-		if kind == "counter" {
-			s.family = strings.TrimSuffix(dl.name, "_total")
-		}
-		r.series[key] = s
-		r.order = append(r.order, key)
+	s := &omSeries{family: dl.name, name: dl.name, labels: labels, kind: kind}
+	if kind == "counter" {
+		s.family = strings.TrimSuffix(dl.name, "_total")
 	}
+	if r.series[d] == nil {
+		r.series[d] = map[string]*omSeries{}
+	}
+	r.series[d][joined] = s
+	r.byKey[key] = s
+	r.order = append(r.order, key)
 	return s
 }
 
@@ -322,7 +371,8 @@ func (r *omRecorder) value(d *prometheus.Desc, t prometheus.ValueType, v float64
 		kind = "counter"
 	}
 	if s := r.get(d, t, false, labels, kind); s != nil {
-		s.points = append(s.points, omPoint{at: r.at, value: v})
+		s.ats = append(s.ats, r.at)
+		s.values = append(s.values, v)
 	}
 }
 
@@ -332,7 +382,8 @@ func (r *omRecorder) histogram(d *prometheus.Desc, h *histogram, labels []string
 		kind = "summary"
 	}
 	if s := r.get(d, prometheus.UntypedValue, true, labels, kind); s != nil {
-		s.points = append(s.points, omPoint{at: r.at, bounds: h.bounds, cumulative: h.cumulativeSlice(), count: h.count, sum: h.sum})
+		s.ats = append(s.ats, r.at)
+		s.hist = append(s.hist, omHistogram{bounds: h.bounds, cumulative: h.cumulativeSlice(), count: h.count, sum: h.sum})
 	}
 }
 
@@ -385,21 +436,23 @@ func writeOpenMetrics(w io.Writer, series map[string]*omSeries, order []string) 
 		group := families[family]
 		fmt.Fprintf(bw, "# TYPE %s %s\n", family, group[0].kind)
 		for _, s := range group {
-			for _, p := range s.points {
-				ts := strconv.FormatInt(p.at, 10)
+			for i, at := range s.ats {
+				ts := strconv.FormatInt(at, 10)
 				switch s.kind {
 				case "counter", "gauge":
-					fmt.Fprintf(bw, "%s%s %s %s\n", s.name, braces(s.labels), f(p.value), ts)
+					fmt.Fprintf(bw, "%s%s %s %s\n", s.name, braces(s.labels), f(s.values[i]), ts)
 				case "histogram":
-					for i, bound := range p.bounds {
-						fmt.Fprintf(bw, "%s_bucket%s %d %s\n", family, withLabel(s.labels, `le="`+f(bound)+`"`), p.cumulative[i], ts)
+					h := s.hist[i]
+					for j, bound := range h.bounds {
+						fmt.Fprintf(bw, "%s_bucket%s %d %s\n", family, withLabel(s.labels, `le="`+f(bound)+`"`), h.cumulative[j], ts)
 					}
-					fmt.Fprintf(bw, "%s_bucket%s %d %s\n", family, withLabel(s.labels, `le="+Inf"`), p.count, ts)
-					fmt.Fprintf(bw, "%s_count%s %d %s\n", family, braces(s.labels), p.count, ts)
-					fmt.Fprintf(bw, "%s_sum%s %s %s\n", family, braces(s.labels), f(p.sum), ts)
+					fmt.Fprintf(bw, "%s_bucket%s %d %s\n", family, withLabel(s.labels, `le="+Inf"`), h.count, ts)
+					fmt.Fprintf(bw, "%s_count%s %d %s\n", family, braces(s.labels), h.count, ts)
+					fmt.Fprintf(bw, "%s_sum%s %s %s\n", family, braces(s.labels), f(h.sum), ts)
 				case "summary":
-					fmt.Fprintf(bw, "%s_count%s %d %s\n", family, braces(s.labels), p.count, ts)
-					fmt.Fprintf(bw, "%s_sum%s %s %s\n", family, braces(s.labels), f(p.sum), ts)
+					h := s.hist[i]
+					fmt.Fprintf(bw, "%s_count%s %d %s\n", family, braces(s.labels), h.count, ts)
+					fmt.Fprintf(bw, "%s_sum%s %s %s\n", family, braces(s.labels), f(h.sum), ts)
 				}
 			}
 		}
