@@ -161,6 +161,13 @@ func backfillOperation(ctx context.Context, cfg collector.Config, from, to time.
 	switch mark := b.Mark(); {
 	case mark.IsZero():
 		b.Start(from)
+	case b.Origin().After(from.Add(time.Second)):
+		// The counters of this state file began at its origin (a live
+		// exporter that ran first, or an earlier backfill): history before
+		// it cannot be joined to them without a counter reset.
+		fmt.Fprintf(stderr, "%s: error: operation %s: its state file's counters begin at %s, after --from (a live exporter ran first, or an earlier backfill); history before that cannot join them without a counter reset. Backfill first, or stop the exporter and move the state file away to start over\n",
+			exporterName, cfg.Operation, b.Origin().In(loc).Format(time.RFC3339))
+		return 2
 	case !mark.Before(to):
 		level.Info(logger).Log("msg", "already backfilled to the end; nothing to do", "operation", cfg.Operation, "state_ends", mark.In(loc))
 		return 0

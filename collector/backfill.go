@@ -82,6 +82,16 @@ func (b *Backfill) Mark() time.Time {
 	return t
 }
 
+// Origin returns where the state file's history starts: a backfill's
+// --from, or the first window of a live exporter that ran first.
+func (b *Backfill) Origin() time.Time {
+	t, c := b.p.ledger.origins[wolkvox.ReportTransfers], b.p.ledger.origins[wolkvox.ReportInteractions]
+	if c.Before(t) {
+		return c
+	}
+	return t
+}
+
 // Start sets where a fresh backfill begins: from is the first second read.
 func (b *Backfill) Start(from time.Time) {
 	for _, r := range wolkvox.Reports {

@@ -212,6 +212,13 @@ func TestBackfillJoinsTheLiveCounters(t *testing.T) {
 		t.Errorf("%v counter resets across the join", resets)
 	}
 	live.Stop(t)
+
+	// The wrong order: history before the counters' start cannot join
+	// them, and is refused with a clear line.
+	from = from.Add(-24 * time.Hour)
+	if code, log := backfill(); code != 2 || !strings.Contains(log, "cannot join them without a counter reset") {
+		t.Errorf("a backfill before the state's start: exit %d\n%s", code, log)
+	}
 }
 
 func maxTime(a, b time.Time) time.Time {

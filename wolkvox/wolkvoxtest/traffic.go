@@ -65,6 +65,9 @@ type Traffic struct {
 	BodyBytes             int // approximate size of body and answer; default 2 KB
 	// FilterOn is the date chat_4 selects cases by.
 	FilterOn FilterDate
+	// AgentCount, when set, draws transfer agents from that many made-up
+	// agents instead of the dozen in Agents, for a large operation.
+	AgentCount int
 
 	mu     sync.Mutex
 	spikes []Spike
@@ -91,7 +94,16 @@ func (t *Traffic) Transfers(from, to time.Time) []RawTransfer {
 		add := func(rec RawTransfer) { out = appendIfWithin(out, rec, rec.Date, from, to, t.loc()) }
 		// Base traffic first, so that adding spikes never changes it.
 		for i := range vary(rng, t.TransfersPerMinute) {
-			add(NewTransfer(rng, start, i))
+			rec := NewTransfer(rng, start, i)
+			if t.AgentCount > 0 {
+				id := 20000 + rng.IntN(t.AgentCount)
+				rec.OriginAgentID, rec.OriginAgentName = strconv.Itoa(id), "AGENTE "+strconv.Itoa(id)
+				if rec.DestinyAgentID != "-" {
+					id = 20000 + rng.IntN(t.AgentCount)
+					rec.DestinyAgentID, rec.DestinyAgentName = strconv.Itoa(id), "AGENTE "+strconv.Itoa(id)
+				}
+			}
+			add(rec)
 		}
 		for si, s := range spikes {
 			if !s.covers(start) {
