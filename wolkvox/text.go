@@ -94,6 +94,9 @@ func clean(s string) string {
 			}
 			return r
 		}, s)
+		if s == "" {
+			return s // nothing but hidden characters
+		}
 	}
 	// Most values start and end in a printable ASCII byte: no trimming.
 	if first, last := s[0], s[len(s)-1]; first <= ' ' || last <= ' ' || first >= utf8.RuneSelf || last >= utf8.RuneSelf {
