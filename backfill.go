@@ -16,6 +16,7 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
+	"github.com/schollz/progressbar/v3"
 
 	"github.com/wolkvox-exporter/wolkvox_exporter/collector"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
@@ -178,7 +179,10 @@ func backfillOperation(ctx context.Context, cfg collector.Config, from, to time.
 	default:
 		level.Info(logger).Log("msg", "resuming an interrupted backfill from its checkpoint", "operation", cfg.Operation, "from", mark.In(loc))
 	}
-	for _, end := range days(b.Mark().Add(time.Second), to, loc) {
+	ends := days(b.Mark().Add(time.Second), to, loc)
+	progress := newProgress(cfg.Operation, len(ends), stderr)
+	var calls, records int
+	for _, end := range ends {
 		began := time.Now()
 		st, err := b.Day(ctx, end, *bf.step, func(blockEnd time.Time, write func(io.Writer) error) error {
 			name := filepath.Join(*bf.output, "openmetrics", fmt.Sprintf("%s-%s.om", cfg.Operation, blockEnd.UTC().Format("20060102T150405Z")))
@@ -212,6 +216,12 @@ func backfillOperation(ctx context.Context, cfg collector.Config, from, to time.
 			}
 			return 1
 		}
+		calls, records = calls+st.Calls, records+st.Records
+		if progress != nil {
+			progress.Describe(fmt.Sprintf("%s: %d calls, %d records", cfg.Operation, calls, records))
+			_ = progress.Add(1)
+			continue
+		}
 		level.Info(logger).Log("msg", "backfilled a day", "operation", cfg.Operation, "to", end.In(loc).Format(time.RFC3339),
 			"calls", st.Calls, "records", st.Records, "series", st.Series, "took", time.Since(began).Round(time.Millisecond))
 	}
@@ -238,4 +248,25 @@ func writeWhole(name string, write func(io.Writer) error) error {
 		return err
 	}
 	return os.Rename(tmp, name)
+}
+
+// newProgress returns a progress bar of days done, API calls, records and
+// the time left, when w is a terminal; nil otherwise, where a log line a
+// day says as much.
+func newProgress(operation string, days int, w io.Writer) *progressbar.ProgressBar {
+	f, ok := w.(*os.File)
+	if !ok {
+		return nil
+	}
+	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	return progressbar.NewOptions(days,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(operation),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetItsString("days"),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+	)
 }
