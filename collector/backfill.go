@@ -159,9 +159,12 @@ func (b *Backfill) Day(ctx context.Context, end time.Time, step time.Duration, f
 		return err
 	}
 	next := 0
-	blockEnd := start.Truncate(omBlock).Add(omBlock)
-	for t := start.Truncate(step).Add(step); !t.After(end); t = t.Add(step) {
-		if t.After(blockEnd) {
+	first := start.Truncate(step).Add(step)
+	blockEnd := first.Truncate(omBlock).Add(omBlock)
+	for t := first; !t.After(end); t = t.Add(step) {
+		// A block is [start, end): a sample on the boundary is the next
+		// block's, or promtool would make a block of that one sample.
+		if !t.Before(blockEnd) {
 			if err := writeBlock(blockEnd); err != nil {
 				return st, err
 			}

@@ -122,14 +122,27 @@ func TestBackfillJoinsTheLiveCounters(t *testing.T) {
 	blocks := 0
 	for _, e := range entries {
 		if e.IsDir() && regexp.MustCompile(`^[0-9A-Z]{26}$`).MatchString(e.Name()) {
+			// Each block lies within one of Prometheus's 2-hour slots and
+			// holds more than the one instant on a boundary.
+			var meta struct{ MinTime, MaxTime int64 }
+			if b, err := os.ReadFile(filepath.Join(out, e.Name(), "meta.json")); err != nil || json.Unmarshal(b, &meta) != nil {
+				t.Fatalf("block %s: no meta.json: %v", e.Name(), err)
+			}
+			const slot = int64(2 * time.Hour / time.Millisecond)
+			oneInstant := meta.MaxTime-meta.MinTime <= 1 && meta.MinTime != to.UnixMilli() // the end may fall on a boundary
+			if meta.MinTime/slot != (meta.MaxTime-1)/slot || oneInstant {
+				t.Errorf("block %s spans %d..%d ms: not one whole 2-hour slot", e.Name(), meta.MinTime, meta.MaxTime)
+			}
 			if err := os.Rename(filepath.Join(out, e.Name()), filepath.Join(tsdb, e.Name())); err != nil {
 				t.Fatal(err)
 			}
 			blocks++
 		}
 	}
-	if blocks == 0 {
-		t.Fatal("no blocks written")
+	// One per 2-hour slot, and a second where a day of the operation's
+	// zone (read a day at a time) begins inside a slot.
+	if hours := int(to.Sub(from) / time.Hour); blocks == 0 || blocks > hours/2+hours/24+2 {
+		t.Fatalf("%d blocks for %d hours: want about one per 2-hour slot", blocks, hours)
 	}
 	write(t, dir, "prometheus.yml", fmt.Sprintf("global: {scrape_interval: 1s}\nscrape_configs:\n  - job_name: wolkvox\n    static_configs: [{targets: ['%s']}]\n", instance))
 	prom := exportertest.Start(t, promBin, nil, "--config.file="+filepath.Join(dir, "prometheus.yml"),
