@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -48,20 +49,10 @@ func NewBackfill(cfg Config, labels map[string]string) (*Backfill, error) {
 		return nil, err
 	}
 	b := &Backfill{p: p}
-	for _, name := range slices.Sorted(mapKeys(labels)) {
+	for _, name := range slices.Sorted(maps.Keys(labels)) {
 		b.labels = append(b.labels, &dto.LabelPair{Name: &name, Value: ref(labels[name])})
 	}
 	return b, nil
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 func ref[T any](v T) *T { return &v }
