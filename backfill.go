@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/wolkvox-exporter/wolkvox_exporter/collector"
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/blocks"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
 )
 
@@ -28,19 +28,21 @@ const headBlock = 3 * time.Hour
 
 // backfillFlags are the backfill command's own flags.
 type backfillFlags struct {
-	from, to, output, promtool *string
-	labels                     *map[string]string
-	step                       *time.Duration
-	yes, dryRun                *bool
+	from, to, output *string
+	labels           *map[string]string
+	step, window     *time.Duration
+	prometheusMajor  *int
+	yes, dryRun      *bool
 }
 
 func (b *backfillFlags) add(cmd *kingpin.CmdClause) {
 	b.from = cmd.Flag("from", "First day to backfill: YYYY-MM-DD (midnight in the operation's zone) or RFC 3339.").Required().String()
 	b.to = cmd.Flag("to", "End of the backfill, at least 3 hours ago: YYYY-MM-DD or RFC 3339.").Required().String()
-	b.output = cmd.Flag("output", "Directory for the blocks, the OpenMetrics they are made of, and each operation's state file (OPERATION.state), the live exporter's starting point.").Required().String()
+	b.output = cmd.Flag("output", "Directory for the blocks, and each operation's state file (OPERATION.state), the live exporter's starting point.").Required().String()
 	b.labels = cmd.Flag("label", "A label of the live scrape, name=value (job and instance), so the backfilled series are the live ones. Repeatable.").StringMap()
 	b.step = cmd.Flag("step", "Spacing of the backfilled samples: under Prometheus's 5-minute lookback.").Default("1m").Duration()
-	b.promtool = cmd.Flag("promtool", "promtool, to turn the OpenMetrics into blocks; \"none\" writes only the OpenMetrics.").Default("promtool").String()
+	b.window = cmd.Flag("window", "Span of history each API call reads: memory holds one window's records; each window costs a call per report. 24h spends the fewest calls.").Default("2h").Duration()
+	b.prometheusMajor = cmd.Flag("prometheus.major", "Major version of the Prometheus that loads the blocks, 2 or 3: 3 stores a histogram's le label as \"5.0\", 2 as \"5\", and the backfilled series must match the live ones.").Default("3").Int()
 	b.yes = cmd.Flag("yes", "Spend the API calls without asking.").Bool()
 	b.dryRun = cmd.Flag("dry-run", "Print the estimate of API calls and exit.").Bool()
 }
@@ -63,22 +65,19 @@ func runBackfill(f *flags, ops *operations, logger log.Logger, stderr io.Writer)
 		fmt.Fprintf(stderr, "%s: error: %s\n", exporterName, fmt.Sprintf(format, a...))
 		return 2
 	}
-	if *bf.step <= 0 || *bf.step > 5*time.Minute {
+	switch {
+	case *bf.step <= 0 || *bf.step > 5*time.Minute:
 		return fail("--step must be positive and at most 5m (Prometheus's lookback), not %v", *bf.step)
+	case *bf.window < *bf.step || *bf.window > 24*time.Hour:
+		return fail("--window must be between --step and 24h (a day is the checkpoint), not %v", *bf.window)
+	case *bf.prometheusMajor != 2 && *bf.prometheusMajor != 3:
+		return fail("--prometheus.major must be 2 or 3, not %d", *bf.prometheusMajor)
 	}
 	cfgs, errs := ops.load()
 	if len(errs) > 0 {
 		return fail("%v", errs[0])
 	}
-	promtool := ""
-	if *bf.promtool != "none" {
-		path, err := exec.LookPath(*bf.promtool)
-		if err != nil {
-			return fail("--promtool %s: %v (give its path, or none to write only OpenMetrics)", *bf.promtool, err)
-		}
-		promtool = path
-	}
-	if err := os.MkdirAll(filepath.Join(*bf.output, "openmetrics"), 0o755); err != nil {
+	if err := os.MkdirAll(*bf.output, 0o755); err != nil {
 		return fail("--output: %v", err)
 	}
 	type plan struct {
@@ -107,10 +106,10 @@ func runBackfill(f *flags, ops *operations, logger log.Logger, stderr io.Writer)
 		cfg.StateFile = filepath.Join(*bf.output, cfg.Operation+".state")
 		cfg.Logger = logger
 		plans = append(plans, plan{cfg, from, to})
-		calls += 2 * len(days(from, to, loc))
+		calls += estimateCalls(from, to, loc, *bf.window)
 	}
-	fmt.Fprintf(stderr, "%s: backfill of %d operation(s) from %s to %s needs at least %d API calls (2 a day per operation, more where a day holds 60,000 records or more); each spends a token of the operation's daily quota.\n",
-		exporterName, len(plans), *bf.from, *bf.to, calls)
+	fmt.Fprintf(stderr, "%s: backfill of %d operation(s) from %s to %s needs at least %d API calls (one per report per --window of %v, more where a window holds 60,000 records or more); each spends a token of the operation's daily quota.\n",
+		exporterName, len(plans), *bf.from, *bf.to, calls, *bf.window)
 	if *bf.dryRun {
 		return 0
 	}
@@ -127,7 +126,7 @@ func runBackfill(f *flags, ops *operations, logger log.Logger, stderr io.Writer)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	for _, p := range plans {
-		if code := backfillOperation(ctx, p.cfg, p.from, p.to, bf, promtool, logger, stderr); code != 0 {
+		if code := backfillOperation(ctx, p.cfg, p.from, p.to, bf, logger, stderr); code != 0 {
 			return code
 		}
 	}
@@ -151,14 +150,27 @@ func days(from, to time.Time, loc *time.Location) []time.Time {
 	return ends
 }
 
-func backfillOperation(ctx context.Context, cfg collector.Config, from, to time.Time, bf *backfillFlags, promtool string, logger log.Logger, stderr io.Writer) int {
+func backfillOperation(ctx context.Context, cfg collector.Config, from, to time.Time, bf *backfillFlags, logger log.Logger, stderr io.Writer) int {
 	loc := cfg.Client.Location
-	b, err := collector.NewBackfill(cfg, *bf.labels)
+	b, err := collector.NewBackfill(cfg, collector.BackfillOptions{Labels: *bf.labels, Step: *bf.step, Window: *bf.window, PrometheusMajor: *bf.prometheusMajor})
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: error: operation %s: %v\n", exporterName, cfg.Operation, err)
 		return 2
 	}
 	defer b.Close()
+	// A day's blocks are written here and moved into the output only once
+	// the whole day is: what an interrupted day left here (it holds the
+	// lock of the state file now) was never counted, and goes.
+	staging := filepath.Join(*bf.output, cfg.Operation+".staging")
+	err = os.RemoveAll(staging)
+	if err == nil {
+		err = os.Mkdir(staging, 0o755)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: error: operation %s: %v\n", exporterName, cfg.Operation, err)
+		return 2
+	}
+	defer os.RemoveAll(staging)
 	switch mark := b.Mark(); {
 	case mark.IsZero():
 		b.Start(from)
@@ -184,24 +196,15 @@ func backfillOperation(ctx context.Context, cfg collector.Config, from, to time.
 	var calls, records int
 	for _, end := range ends {
 		began := time.Now()
-		st, err := b.Day(ctx, end, *bf.step, func(blockEnd time.Time, write func(io.Writer) error) error {
-			name := filepath.Join(*bf.output, "openmetrics", fmt.Sprintf("%s-%s.om", cfg.Operation, blockEnd.UTC().Format("20060102T150405Z")))
-			if err := writeWhole(name, write); err != nil {
-				return err
-			}
-			if promtool == "" {
-				return nil
-			}
-			out, err := exec.CommandContext(ctx, promtool, "tsdb", "create-blocks-from", "openmetrics", name, *bf.output).CombinedOutput()
-			if err != nil {
-				return fmt.Errorf("promtool on %s: %w\n%s", name, err, out)
-			}
-			// The block holds it now; the text is many times its size.
-			return os.Remove(name)
-		})
+		sink := blocks.NewWriter(staging)
+		st, err := b.Day(ctx, end, sink)
+		if err == nil {
+			err = moveBlocks(staging, *bf.output, sink.Blocks())
+		}
 		if err == nil {
 			// Only now: a crash before this re-does the day from the
-			// checkpoint, writing the same samples again.
+			// checkpoint. Blocks moved before the crash are then written
+			// again, with the same samples, which Prometheus merges.
 			err = b.Commit(end)
 		}
 		if err != nil {
@@ -228,26 +231,26 @@ func backfillOperation(ctx context.Context, cfg collector.Config, from, to time.
 	return 0
 }
 
-// writeWhole writes a file whole or not at all.
-func writeWhole(name string, write func(io.Writer) error) error {
-	tmp := name + ".tmp"
-	file, err := os.Create(tmp)
-	if err != nil {
-		return err
+// moveBlocks moves a day's blocks from the staging directory into the
+// output, each whole (a rename).
+func moveBlocks(staging, output string, names []string) error {
+	for _, name := range names {
+		if err := os.Rename(filepath.Join(staging, name), filepath.Join(output, name)); err != nil {
+			return fmt.Errorf("move block %s into %s: %w", name, output, err)
+		}
 	}
-	defer os.Remove(tmp)
-	w := bufio.NewWriterSize(file, 1<<20)
-	err = write(w)
-	if err == nil {
-		err = w.Flush()
+	return nil
+}
+
+// estimateCalls counts the windows of (from, to], cut at the operation's
+// midnights (the checkpoints), one call per report each.
+func estimateCalls(from, to time.Time, loc *time.Location, window time.Duration) int {
+	n, start := 0, from
+	for _, end := range days(from, to, loc) {
+		n += int((end.Sub(start) + window - 1) / window)
+		start = end
 	}
-	if cerr := file.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(tmp, name)
+	return n * len(wolkvox.Reports)
 }
 
 // newProgress returns a progress bar of days done, API calls, records and

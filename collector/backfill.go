@@ -1,34 +1,60 @@
 package collector
 
 import (
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"maps"
-	"slices"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
 )
 
 // Backfill replays an operation's history through the same ledger the
-// live poller uses, and writes what a scrape every step would have seen as
-// OpenMetrics, for promtool tsdb create-blocks-from openmetrics. Each
-// increment lands at the time its record says it happened (a transfer's
-// date; a case's creation, and its close, survey and typification at the
-// close date), not when it was fetched. Its state file is the live
-// exporter's: started on it, the exporter continues every counter from
-// the backfilled value and reads on from the backfill's end.
+// live poller uses, and hands what a scrape every step would have seen to
+// a BlockSink, which writes Prometheus blocks. Each increment lands at the
+// time its record says it happened (a transfer's date; a case's creation,
+// and its close, survey and typification at the close date), not when it
+// was fetched. Its state file is the live exporter's: started on it, the
+// exporter continues every counter from the backfilled value and reads on
+// from the backfill's end.
 type Backfill struct {
-	p      *Poller
-	labels []*dto.LabelPair // extra labels, e.g. job and instance
+	p    *Poller
+	opts BackfillOptions
+	rec  *sampleRecorder
+}
+
+// BackfillOptions are how a backfill reads and writes.
+type BackfillOptions struct {
+	// Labels are added to every series (job and instance), so backfilled
+	// series are the live scrape's.
+	Labels map[string]string
+	// Step is the spacing of the samples: under Prometheus's 5-minute
+	// lookback.
+	Step time.Duration
+	// Window is the span of history each API call reads. Memory holds one
+	// window's records (plus the closes still to come of cases opened in
+	// earlier windows of the day), so it bounds memory; each window costs
+	// a call per report.
+	Window time.Duration
+	// PrometheusMajor is the major version of the Prometheus that loads the
+	// blocks: 3 normalises a classic histogram's le label as it ingests a
+	// scrape ("5.0"); 2 keeps a text scrape's ("5"). The backfilled series
+	// must be written the same way, or they are other series.
+	PrometheusMajor int
+}
+
+// Label is one label of a backfilled series.
+type Label struct{ Name, Value string }
+
+// BlockSink writes a backfill's samples as Prometheus blocks.
+type BlockSink interface {
+	// Append adds one sample. lbls are sorted by name, __name__ included;
+	// ref is 0, or what Append returned for the same series since the last
+	// Flush.
+	Append(ref uint64, lbls []Label, t int64, v float64) (uint64, error)
+	// Flush writes the samples appended since the last Flush as one block.
+	Flush(ctx context.Context) error
 }
 
 // DayStats says what one day of backfill cost and held.
@@ -38,24 +64,22 @@ type DayStats struct {
 }
 
 // NewBackfill returns a backfill for cfg, whose StateFile must be set: it
-// is the checkpoint and the live exporter's starting point. labels are
-// added to every series, so backfilled series are the live scrape's.
-func NewBackfill(cfg Config, labels map[string]string) (*Backfill, error) {
-	if cfg.StateFile == "" {
+// is the checkpoint and the live exporter's starting point.
+func NewBackfill(cfg Config, opts BackfillOptions) (*Backfill, error) {
+	switch {
+	case cfg.StateFile == "":
 		return nil, errors.New("backfill needs a state file")
+	case opts.Step <= 0 || opts.Window < opts.Step:
+		return nil, fmt.Errorf("backfill step %v and window %v: the step must be positive and the window at least a step", opts.Step, opts.Window)
+	case opts.PrometheusMajor != 2 && opts.PrometheusMajor != 3:
+		return nil, fmt.Errorf("prometheus major version %d: 2 or 3", opts.PrometheusMajor)
 	}
 	p, err := New(cfg)
 	if err != nil {
 		return nil, err
 	}
-	b := &Backfill{p: p}
-	for _, name := range slices.Sorted(maps.Keys(labels)) {
-		b.labels = append(b.labels, &dto.LabelPair{Name: &name, Value: ref(labels[name])})
-	}
-	return b, nil
+	return &Backfill{p: p, opts: opts, rec: newSampleRecorder(opts.Labels, opts.PrometheusMajor)}, nil
 }
-
-func ref[T any](v T) *T { return &v }
 
 // Close releases the state file.
 func (b *Backfill) Close() error { return b.p.Close() }
@@ -91,101 +115,113 @@ func (b *Backfill) Start(from time.Time) {
 	}
 }
 
-// event is one record to apply at a time.
-type event struct {
-	at          time.Time
-	transfer    *wolkvox.Transfer
-	interaction *wolkvox.Interaction
-}
-
-// Day backfills (mark, end]: it fetches both reports whole (all or
-// nothing: a failure writes nothing), replays their records at their own
-// times, and writes a sample of every series every step to w. Commit then
-// moves the checkpoint.
-func (b *Backfill) Day(ctx context.Context, end time.Time, step time.Duration, flush func(blockEnd time.Time, write func(io.Writer) error) error) (DayStats, error) {
+// Day backfills (mark, end]: it reads both reports a window at a time,
+// replays their records at their own times, writes a sample of every
+// series every step to sink, and flushes a block at each of Prometheus's
+// 2-hour boundaries. A failure returns at once; the blocks flushed so far
+// are the caller's to throw away, as nothing moves the checkpoint until
+// Commit.
+func (b *Backfill) Day(ctx context.Context, end time.Time, sink BlockSink) (DayStats, error) {
 	var st DayStats
 	l := b.p.ledger
+	step := b.opts.Step
 	start := b.Mark()
-	window := wolkvox.Window{Start: start.Add(time.Second), End: end}
-	b.p.purpose = purposeNew
-	var events []event
-	stats, err := b.p.client.FetchTransfers(ctx, window, func(_ wolkvox.Window, recs []wolkvox.Transfer) error {
-		for i := range recs {
-			t := &recs[i]
-			events = append(events, event{at: orTime(t.Date, window.End), transfer: t})
+	fetched := start // every record of (start, fetched] is in hand
+	var pending eventQueue
+	fetch := func() error {
+		to := fetched.Add(b.opts.Window)
+		if to.After(end) {
+			to = end
 		}
-		return nil
-	})
-	st.Calls += stats.Calls
-	if err != nil {
-		return st, err
-	}
-	stats, err = b.p.client.FetchInteractions(ctx, window, func(_ wolkvox.Window, recs []wolkvox.Interaction) error {
-		for i := range recs {
-			events = append(events, caseEvents(&recs[i], window.End)...)
+		window := wolkvox.Window{Start: fetched.Add(time.Second), End: to}
+		calls, records, err := b.fetch(ctx, window, &pending)
+		st.Calls += calls
+		st.Records += records
+		if err != nil {
+			return err
 		}
+		fetched = to
 		return nil
-	})
-	st.Calls += stats.Calls
-	if err != nil {
-		return st, err
 	}
-	st.Records = len(events)
-	sort.SliceStable(events, func(i, j int) bool { return events[i].at.Before(events[j].at) })
 
-	// The samples are written a block (2 h, as Prometheus aligns them) at
-	// a time: memory holds one block's samples, and each file makes one
-	// block that overlaps no other.
-	rec := newOMRecorder(b.labels)
-	seen := map[string]bool{}
-	writeBlock := func(blockEnd time.Time) error {
-		if len(rec.order) == 0 {
-			return nil
-		}
-		for _, k := range rec.order {
-			seen[k] = true
-		}
-		err := flush(blockEnd, rec.write)
-		rec.reset()
-		return err
-	}
-	next := 0
+	b.rec.begin(sink)
 	first := start.Truncate(step).Add(step)
-	blockEnd := first.Truncate(omBlock).Add(omBlock)
+	blockEnd := first.Truncate(block).Add(block)
 	for t := first; !t.After(end); t = t.Add(step) {
 		// A block is [start, end): a sample on the boundary is the next
-		// block's, or promtool would make a block of that one sample.
+		// block's, or the block would hold that one instant of the next.
 		if !t.Before(blockEnd) {
-			if err := writeBlock(blockEnd); err != nil {
+			if err := b.rec.flush(ctx); err != nil {
 				return st, err
 			}
-			blockEnd = blockEnd.Add(omBlock)
+			blockEnd = blockEnd.Add(block)
 		}
-		for ; next < len(events) && !events[next].at.After(t); next++ {
-			b.apply(&events[next], t)
+		for fetched.Before(t) && fetched.Before(end) {
+			if err := fetch(); err != nil {
+				return st, err
+			}
+		}
+		for pending.Len() > 0 && !pending.peek().at.After(t) {
+			b.apply(heap.Pop(&pending).(event), t)
 		}
 		if b.p.cfg.AgentMetrics {
 			l.agg.forgetIdleAgents(t)
 		}
-		rec.at = t.Unix()
-		l.emit(t, renderSettings{interval: b.p.cfg.Interval, revisit: b.p.cfg.Revisit, dailyQuota: b.p.cfg.DailyQuota}, b.p.descs, rec)
-		if rec.err != nil {
-			return st, rec.err
+		b.rec.at = t.UnixMilli()
+		l.emit(t, renderSettings{interval: b.p.cfg.Interval, revisit: b.p.cfg.Revisit, dailyQuota: b.p.cfg.DailyQuota}, b.p.descs, b.rec)
+		if b.rec.err != nil {
+			return st, b.rec.err
 		}
 	}
-	for ; next < len(events); next++ { // a record dated after end (a clock ahead): counted at the end
-		b.apply(&events[next], end)
+	for fetched.Before(end) { // an end between steps
+		if err := fetch(); err != nil {
+			return st, err
+		}
 	}
-	if err := writeBlock(blockEnd); err != nil {
+	// What is dated after the day's end (a close still to come, a clock
+	// ahead) is counted at the end: the checkpoint cannot carry it over.
+	for pending.Len() > 0 {
+		b.apply(heap.Pop(&pending).(event), end)
+	}
+	if err := b.rec.flush(ctx); err != nil {
 		return st, err
 	}
-	st.Series = len(seen)
+	st.Series = b.rec.series
 	return st, nil
 }
 
-// omBlock is the span of one OpenMetrics file: Prometheus's block length,
-// and its alignment.
-const omBlock = 2 * time.Hour
+// fetch reads window of both reports into pending, each record copied out
+// of its response so the response can go.
+func (b *Backfill) fetch(ctx context.Context, window wolkvox.Window, pending *eventQueue) (calls, records int, err error) {
+	b.p.purpose = purposeNew
+	stats, err := b.p.client.FetchTransfers(ctx, window, func(_ wolkvox.Window, recs []wolkvox.Transfer) error {
+		for i := range recs {
+			t := recs[i]
+			pending.push(event{at: orTime(t.Date, window.End), transfer: &t})
+		}
+		records += len(recs)
+		return nil
+	})
+	calls = stats.Calls
+	if err != nil {
+		return calls, records, err
+	}
+	stats, err = b.p.client.FetchInteractions(ctx, window, func(_ wolkvox.Window, recs []wolkvox.Interaction) error {
+		for i := range recs {
+			c := recs[i]
+			for _, e := range caseEvents(&c, window.End) {
+				pending.push(e)
+			}
+		}
+		records += len(recs)
+		return nil
+	})
+	return calls + stats.Calls, records, err
+}
+
+// block is the span of one block: Prometheus's block length, and its
+// alignment, so no block written overlaps another.
+const block = 2 * time.Hour
 
 // Commit records that everything up to end is written: the checkpoint,
 // and the live exporter's starting point. Call it once the day's output
@@ -204,7 +240,7 @@ func (b *Backfill) Commit(end time.Time) error {
 	return nil
 }
 
-func (b *Backfill) apply(e *event, seen time.Time) {
+func (b *Backfill) apply(e event, seen time.Time) {
 	l := b.p.ledger
 	if e.transfer != nil {
 		l.agg.applyTransfers(l.transfers, []wolkvox.Transfer{*e.transfer}, seen, map[uint64]string{})
@@ -235,247 +271,44 @@ func caseEvents(c *wolkvox.Interaction, fallback time.Time) []event {
 	return []event{{at: created, interaction: &open}, {at: c.Closed, interaction: c}}
 }
 
-// omSeries is one series' samples, in time order.
-type omSeries struct {
-	family, kind string
-	name         string // the sample name, for counters and gauges
-	labels       string // rendered, without braces and without le
-	ats          []int64
-	values       []float64
-	hist         []omHistogram // histograms and summaries
+// event is one record to apply at a time.
+type event struct {
+	at          time.Time
+	seq         uint64 // arrival order, for records of the same second
+	transfer    *wolkvox.Transfer
+	interaction *wolkvox.Interaction
 }
 
-type omHistogram struct {
-	bounds     []float64 // shared
-	cumulative []uint64
-	count      uint64
-	sum        float64
+// eventQueue holds the records fetched and not yet due, earliest first
+// and, within a second, in the order they came: a case's open before its
+// close.
+type eventQueue struct {
+	events []event
+	seq    uint64
 }
 
-// omRecorder is the emitter of a backfill: it keeps each series'
-// samples, with its labels rendered once.
-type omRecorder struct {
-	at     int64
-	series map[*prometheus.Desc]map[string]*omSeries // by joined label values
-	order  []string
-	byKey  map[string]*omSeries
-	names  map[*prometheus.Desc]*descLabels
-	extra  []*dto.LabelPair
-	err    error
+func (q *eventQueue) push(e event) {
+	q.seq++
+	e.seq = q.seq
+	heap.Push(q, e)
 }
 
-func newOMRecorder(extra []*dto.LabelPair) *omRecorder {
-	r := &omRecorder{names: map[*prometheus.Desc]*descLabels{}, extra: extra}
-	r.reset()
-	return r
+func (q *eventQueue) peek() *event { return &q.events[0] }
+
+func (q *eventQueue) Len() int { return len(q.events) }
+func (q *eventQueue) Less(i, j int) bool {
+	a, b := &q.events[i], &q.events[j]
+	if !a.at.Equal(b.at) {
+		return a.at.Before(b.at)
+	}
+	return a.seq < b.seq
 }
-
-// reset forgets the samples written, keeping what it learned of labels.
-func (r *omRecorder) reset() {
-	r.series = map[*prometheus.Desc]map[string]*omSeries{}
-	r.byKey = map[string]*omSeries{}
-	r.order = nil
-}
-
-func (r *omRecorder) write(w io.Writer) error { return writeOpenMetrics(w, r.byKey, r.order) }
-
-// descLabels is what a descriptor's series are named and labelled with.
-type descLabels struct {
-	name        string
-	constLabels []*dto.LabelPair
-	variable    []string
-}
-
-// labelsOf learns a descriptor's name, constant and variable labels once,
-// from one metric of it with a sentinel for each variable label's value
-// (client_golang keeps a descriptor's labels unexported).
-func (r *omRecorder) labelsOf(d *prometheus.Desc, t prometheus.ValueType, histogram bool, values []string) *descLabels {
-	if dl := r.names[d]; dl != nil {
-		return dl
-	}
-	sentinels := make([]string, len(values))
-	for i := range sentinels {
-		sentinels[i] = "\x00" + strconv.Itoa(i)
-	}
-	var m prometheus.Metric
-	var err error
-	if histogram {
-		m, err = prometheus.NewConstHistogram(d, 0, 0, nil, sentinels...)
-	} else {
-		m, err = prometheus.NewConstMetric(d, t, 0, sentinels...)
-	}
-	var pb dto.Metric
-	if err == nil {
-		err = m.Write(&pb)
-	}
-	if err != nil {
-		r.err = err
-		return nil
-	}
-	dl := &descLabels{name: descName(d), variable: make([]string, len(values))}
-	for _, lp := range pb.GetLabel() {
-		if v := lp.GetValue(); strings.HasPrefix(v, "\x00") {
-			i, _ := strconv.Atoi(v[1:])
-			dl.variable[i] = lp.GetName()
-			continue
-		}
-		dl.constLabels = append(dl.constLabels, lp)
-	}
-	r.names[d] = dl
-	return dl
-}
-
-// descName reads a descriptor's fully-qualified name: client_golang keeps
-// it unexported, but its String form starts with it.
-func descName(d *prometheus.Desc) string {
-	s := strings.TrimPrefix(d.String(), `Desc{fqName: "`)
-	if i := strings.IndexByte(s, '"'); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
-func (r *omRecorder) key(dl *descLabels, values []string) (string, string) {
-	pairs := slices.Clone(dl.constLabels)
-	for i, v := range values {
-		pairs = append(pairs, &dto.LabelPair{Name: &dl.variable[i], Value: ref(v)})
-	}
-	pairs = append(pairs, r.extra...)
-	slices.SortFunc(pairs, func(x, y *dto.LabelPair) int { return strings.Compare(x.GetName(), y.GetName()) })
-	labels := renderLabels(pairs)
-	return dl.name + labels, labels
-}
-
-func (r *omRecorder) get(d *prometheus.Desc, t prometheus.ValueType, histogram bool, values []string, kind string) *omSeries {
-	joined := joinLabels(values)
-	if s := r.series[d][joined]; s != nil {
-		return s
-	}
-	dl := r.labelsOf(d, t, histogram, values)
-	if dl == nil {
-		return nil
-	}
-	key, labels := r.key(dl, values)
-	s := &omSeries{family: dl.name, name: dl.name, labels: labels, kind: kind}
-	if kind == "counter" {
-		s.family = strings.TrimSuffix(dl.name, "_total")
-	}
-	if r.series[d] == nil {
-		r.series[d] = map[string]*omSeries{}
-	}
-	r.series[d][joined] = s
-	r.byKey[key] = s
-	r.order = append(r.order, key)
-	return s
-}
-
-func (r *omRecorder) value(d *prometheus.Desc, t prometheus.ValueType, v float64, labels []string) {
-	kind := "gauge"
-	if t == prometheus.CounterValue {
-		kind = "counter"
-	}
-	if s := r.get(d, t, false, labels, kind); s != nil {
-		s.ats = append(s.ats, r.at)
-		s.values = append(s.values, v)
-	}
-}
-
-func (r *omRecorder) histogram(d *prometheus.Desc, h *histogram, labels []string) {
-	kind := "histogram"
-	if h.bounds == nil {
-		kind = "summary"
-	}
-	if s := r.get(d, prometheus.UntypedValue, true, labels, kind); s != nil {
-		s.ats = append(s.ats, r.at)
-		s.hist = append(s.hist, omHistogram{bounds: h.bounds, cumulative: h.cumulativeSlice(), count: h.count, sum: h.sum})
-	}
-}
-
-var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
-
-func renderLabels(pairs []*dto.LabelPair) string {
-	var b strings.Builder
-	for i, lp := range pairs {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(lp.GetName())
-		b.WriteString(`="`)
-		b.WriteString(labelEscaper.Replace(lp.GetValue()))
-		b.WriteByte('"')
-	}
-	return b.String()
-}
-
-func withLabel(labels, extra string) string {
-	if labels == "" {
-		return "{" + extra + "}"
-	}
-	return "{" + labels + "," + extra + "}"
-}
-
-func braces(labels string) string {
-	if labels == "" {
-		return ""
-	}
-	return "{" + labels + "}"
-}
-
-// writeOpenMetrics writes the series family by family, each series'
-// samples together and in time order, as OpenMetrics requires.
-func writeOpenMetrics(w io.Writer, series map[string]*omSeries, order []string) error {
-	families := map[string][]*omSeries{}
-	var names []string
-	for _, key := range order {
-		s := series[key]
-		if _, ok := families[s.family]; !ok {
-			names = append(names, s.family)
-		}
-		families[s.family] = append(families[s.family], s)
-	}
-	slices.Sort(names)
-	bw := &errWriter{w: w}
-	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-	for _, family := range names {
-		group := families[family]
-		fmt.Fprintf(bw, "# TYPE %s %s\n", family, group[0].kind)
-		for _, s := range group {
-			for i, at := range s.ats {
-				ts := strconv.FormatInt(at, 10)
-				switch s.kind {
-				case "counter", "gauge":
-					fmt.Fprintf(bw, "%s%s %s %s\n", s.name, braces(s.labels), f(s.values[i]), ts)
-				case "histogram":
-					h := s.hist[i]
-					for j, bound := range h.bounds {
-						fmt.Fprintf(bw, "%s_bucket%s %d %s\n", family, withLabel(s.labels, `le="`+f(bound)+`"`), h.cumulative[j], ts)
-					}
-					fmt.Fprintf(bw, "%s_bucket%s %d %s\n", family, withLabel(s.labels, `le="+Inf"`), h.count, ts)
-					fmt.Fprintf(bw, "%s_count%s %d %s\n", family, braces(s.labels), h.count, ts)
-					fmt.Fprintf(bw, "%s_sum%s %s %s\n", family, braces(s.labels), f(h.sum), ts)
-				case "summary":
-					h := s.hist[i]
-					fmt.Fprintf(bw, "%s_count%s %d %s\n", family, braces(s.labels), h.count, ts)
-					fmt.Fprintf(bw, "%s_sum%s %s %s\n", family, braces(s.labels), f(h.sum), ts)
-				}
-			}
-		}
-	}
-	fmt.Fprint(bw, "# EOF\n")
-	return bw.err
-}
-
-// errWriter keeps the first write error, so the writing above reads plain.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(p []byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
-	}
-	n, err := e.w.Write(p)
-	e.err = err
-	return n, err
+func (q *eventQueue) Swap(i, j int) { q.events[i], q.events[j] = q.events[j], q.events[i] }
+func (q *eventQueue) Push(x any)    { q.events = append(q.events, x.(event)) }
+func (q *eventQueue) Pop() any {
+	n := len(q.events) - 1
+	e := q.events[n]
+	q.events[n] = event{}
+	q.events = q.events[:n]
+	return e
 }

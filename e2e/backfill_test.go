@@ -72,7 +72,7 @@ func TestBackfillJoinsTheLiveCounters(t *testing.T) {
 	backfill := func(extra ...string) (int, string) {
 		args := append([]string{"backfill", "--wolkvox.url=" + api.URL, "--wolkvox.operation=bogota",
 			"--from=" + from.Format(time.RFC3339), "--to=" + to.Format(time.RFC3339), "--output=" + out,
-			"--label=job=wolkvox", "--label=instance=" + instance, "--promtool=" + promtool, "--yes"}, extra...)
+			"--label=job=wolkvox", "--label=instance=" + instance, "--prometheus.major=2", "--yes"}, extra...)
 		cmd := exec.Command(bin, args...)
 		cmd.Env = append(os.Environ(), "WOLKVOX_TOKEN="+api.Token())
 		b, err := cmd.CombinedOutput()
@@ -82,14 +82,22 @@ func TestBackfillJoinsTheLiveCounters(t *testing.T) {
 		return 0, string(b)
 	}
 
-	// The estimate, alone.
-	if code, log := backfill("--dry-run"); code != 0 || !strings.Contains(log, "needs at least 8 API calls") || len(api.Requests()) != 0 {
+	// The estimate, alone: three days reach into four of the operation's,
+	// read a day a call per report with --window=24h.
+	if code, log := backfill("--dry-run", "--window=24h"); code != 0 || !strings.Contains(log, "needs at least 8 API calls") || len(api.Requests()) != 0 {
 		t.Fatalf("dry run: exit %d, %d calls:\n%s", code, len(api.Requests()), log)
 	}
+	estimate := regexp.MustCompile(`needs at least (\d+) API calls`)
+	code, log := backfill("--dry-run")
+	m := estimate.FindStringSubmatch(log)
+	if code != 0 || m == nil {
+		t.Fatalf("dry run: exit %d:\n%s", code, log)
+	}
+	estimated, _ := strconv.Atoi(m[1])
 	// Killed halfway: once a day is written, the process dies mid-run.
 	cmd := exec.Command(bin, "backfill", "--wolkvox.url="+api.URL, "--wolkvox.operation=bogota",
 		"--from="+from.Format(time.RFC3339), "--to="+to.Format(time.RFC3339), "--output="+out,
-		"--label=job=wolkvox", "--label=instance="+instance, "--promtool="+promtool, "--yes")
+		"--label=job=wolkvox", "--label=instance="+instance, "--prometheus.major=2", "--yes")
 	cmd.Env = append(os.Environ(), "WOLKVOX_TOKEN="+api.Token())
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -111,6 +119,18 @@ func TestBackfillJoinsTheLiveCounters(t *testing.T) {
 		t.Fatalf("backfill: exit %d\n%s", code, log)
 	} else if !strings.Contains(log, "resuming an interrupted backfill") {
 		t.Errorf("the second run did not resume from the checkpoint:\n%s", log)
+	}
+
+	// 72 hours in 2-hour windows, a call per report each, and a window cut
+	// where each of the operation's three midnights falls inside one.
+	if estimated < 72 || estimated > 78 {
+		t.Errorf("the estimate for 72 hours in 2-hour windows is %d calls, want 72 to 78", estimated)
+	}
+
+	// promtool reads the blocks as Prometheus's own.
+	listed, err := exec.Command(promtool, "tsdb", "list", out).CombinedOutput()
+	if err != nil {
+		t.Fatalf("promtool tsdb list: %v\n%s", err, listed)
 	}
 
 	// Prometheus on the blocks.
@@ -142,6 +162,12 @@ func TestBackfillJoinsTheLiveCounters(t *testing.T) {
 			}
 			blocks++
 		}
+	}
+	if n := len(regexp.MustCompile(`(?m)^[0-9A-Z]{26}\s`).FindAll(listed, -1)); n != blocks {
+		t.Errorf("promtool tsdb list shows %d blocks, the output holds %d:\n%s", n, blocks, listed)
+	}
+	if leftovers, _ := filepath.Glob(filepath.Join(out, "*.staging")); len(leftovers) != 0 {
+		t.Errorf("staging left behind: %v", leftovers)
 	}
 	// One per 2-hour slot, and a second where a day of the operation's
 	// zone (read a day at a time) begins inside a slot.
@@ -227,6 +253,15 @@ func TestBackfillJoinsTheLiveCounters(t *testing.T) {
 	}
 	if resets, _ := scalarAt(t, prom.Addr, `sum(resets(wolkvox_transfers_total`+sel+`[5h]))`, atNow); resets != 0 {
 		t.Errorf("%v counter resets across the join", resets)
+	}
+	// A histogram's backfilled buckets are the live ones: the same le
+	// values, so no other series appear across the join.
+	bucket := `wolkvox_transfer_duration_seconds_bucket` + sel
+	if both, _ := scalarAt(t, prom.Addr, `count(count_over_time(`+bucket+`[5h]))`, atNow); both == 0 || both != func() float64 {
+		v, _ := scalarAt(t, prom.Addr, `count(`+bucket+`)`, atNow)
+		return v
+	}() {
+		t.Errorf("%v bucket series across the join, not the live ones alone", both)
 	}
 	live.Stop(t)
 
