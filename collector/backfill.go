@@ -155,6 +155,10 @@ func (b *Backfill) Day(ctx context.Context, end time.Time, sink BlockSink) (DayS
 				return st, err
 			}
 			blockEnd = blockEnd.Add(block)
+			// Forget keys as live does each poll, not only at the day's
+			// end: the ledger then holds what live holds (two days of
+			// cases), not three.
+			l.prune(t)
 		}
 		for fetched.Before(t) && fetched.Before(end) {
 			if err := fetch(); err != nil {
