@@ -144,6 +144,12 @@ func TestBadConfigurationExits2BeforeListening(t *testing.T) {
 		"Factory zone":        {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--wolkvox.timezone=Factory"}, want: `--wolkvox.timezone: timezone "Factory" does not name`},
 		"negative revisit":    {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--chat.revisit=-1h"}, want: "--chat.revisit must be 0 (off) or positive"},
 		"zero series cap":     {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"--wolkvox.server=0002", "--collector.max-series-per-metric=0"}, want: "--collector.max-series-per-metric must be positive"},
+		// The backfill's own values.
+		"backfill zero window":   {env: []string{"WOLKVOX_TOKEN=x"}, args: backfillArgs(dir, "--window=0s"), want: "--window must be between --step and 24h"},
+		"backfill long window":   {env: []string{"WOLKVOX_TOKEN=x"}, args: backfillArgs(dir, "--window=25h"), want: "--window must be between --step and 24h"},
+		"backfill long step":     {env: []string{"WOLKVOX_TOKEN=x"}, args: backfillArgs(dir, "--step=6m"), want: "--step must be positive and at most 5m"},
+		"backfill prometheus 4":  {env: []string{"WOLKVOX_TOKEN=x"}, args: backfillArgs(dir, "--prometheus.major=4"), want: "--prometheus.major must be 2 or 3"},
+		"backfill from after to": {env: []string{"WOLKVOX_TOKEN=x"}, args: []string{"backfill", "--wolkvox.server=0002", "--from=2026-11-03", "--to=2026-11-02", "--output=" + filepath.Join(dir, "out"), "--dry-run"}, want: "is not before --to"},
 		// A token that cannot be a header value; the line never shows it.
 		"token with NUL":     {args: []string{"--wolkvox.server=0002", tokenFile("nul", "abc\x00tok-secret")}, want: "nul: token contains control character 0x00", absent: "secret"},
 		"token with ESC":     {args: []string{"--wolkvox.server=0002", tokenFile("esc", "\x1b[31mtok-secret")}, want: "esc: token contains control character 0x1b", absent: "secret"},
@@ -183,6 +189,11 @@ func TestBadConfigurationExits2BeforeListening(t *testing.T) {
 			}
 		})
 	}
+}
+
+// backfillArgs are a dry-run backfill of a day into dir, and extra flags.
+func backfillArgs(dir string, extra ...string) []string {
+	return append([]string{"backfill", "--wolkvox.server=0002", "--from=2026-11-01", "--to=2026-11-02", "--output=" + filepath.Join(dir, "out"), "--dry-run"}, extra...)
 }
 
 // TestTokenByteOrderMarkIsDropped: an editor's UTF-8 byte-order mark is
