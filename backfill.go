@@ -148,8 +148,7 @@ func runBackfill(f *flags, ops *operations, logger log.Logger, stderr io.Writer)
 func days(from, to time.Time, loc *time.Location) []time.Time {
 	var ends []time.Time
 	for t := from; t.Before(to); {
-		y, m, d := t.In(loc).Date()
-		next := time.Date(y, m, d+1, 0, 0, 0, 0, loc)
+		next := nextMidnight(t, loc)
 		if next.After(to) {
 			next = to
 		}
@@ -157,6 +156,26 @@ func days(from, to time.Time, loc *time.Location) []time.Time {
 		t = next
 	}
 	return ends
+}
+
+// nextMidnight returns the first instant of the local day after t's. Where
+// clocks jump forward at midnight (America/Santiago in September), 00:00
+// does not exist and time.Date gives the hour before it, on t's own day:
+// the day then begins at the first minute that reads as the next date.
+func nextMidnight(t time.Time, loc *time.Location) time.Time {
+	y, m, d := t.In(loc).Date()
+	next := time.Date(y, m, d+1, 0, 0, 0, 0, loc)
+	want := time.Date(y, m, d+1, 12, 0, 0, 0, time.UTC) // the next date, normalised
+	for i := 0; i < 24*60 && !sameDate(next.In(loc), want); i++ {
+		next = next.Add(time.Minute)
+	}
+	return next
+}
+
+func sameDate(a, b time.Time) bool {
+	ay, am, ad := a.Date()
+	by, bm, bd := b.Date()
+	return ay == by && am == bm && ad == bd
 }
 
 func backfillOperation(ctx context.Context, cfg collector.Config, from, to time.Time, bf *backfillFlags, logger log.Logger, stderr io.Writer) int {
