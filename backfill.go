@@ -5,13 +5,17 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/go-kit/log"
@@ -73,6 +77,9 @@ func runBackfill(f *flags, ops *operations, logger log.Logger, stderr io.Writer)
 		return fail("--window must be between --step and 24h (a day is the checkpoint), not %v", *bf.window)
 	case *bf.prometheusMajor != 2 && *bf.prometheusMajor != 3:
 		return fail("--prometheus.major must be 2 or 3, not %d", *bf.prometheusMajor)
+	}
+	if err := checkLabels(*bf.labels); err != nil {
+		return fail("--label %v", err)
 	}
 	cfgs, errs := ops.load()
 	if len(errs) > 0 {
@@ -257,6 +264,33 @@ func backfillOperation(ctx context.Context, cfg collector.Config, from, to time.
 			"calls", st.Calls, "records", st.Records, "series", st.Series, "took", time.Since(began).Round(time.Millisecond))
 	}
 	return 0
+}
+
+// labelName is a label name as Prometheus accepts it in any version.
+var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+
+// checkLabels refuses, before any call is spent, a --label that would not
+// name the live series or would break the blocks: an invalid or reserved
+// name, one the exporter's series already carry, or an empty value (which
+// Prometheus never stores, so not the live series).
+func checkLabels(labels map[string]string) error {
+	taken := collector.LabelNames()
+	for _, name := range slices.Sorted(maps.Keys(labels)) {
+		value := labels[name]
+		switch {
+		case !labelName.MatchString(name):
+			return fmt.Errorf("%q: not a valid label name", name)
+		case strings.HasPrefix(name, "__"):
+			return fmt.Errorf("%s: names starting with __ are Prometheus's own", name)
+		case taken[name]:
+			return fmt.Errorf("%s: the exporter's series already carry this label", name)
+		case value == "":
+			return fmt.Errorf("%s: an empty value is no label at all to Prometheus; give the live scrape's value", name)
+		case !utf8.ValidString(value):
+			return fmt.Errorf("%s: the value is not valid UTF-8", name)
+		}
+	}
+	return nil
 }
 
 // moveBlocks moves a day's blocks from the staging directory into the

@@ -19,12 +19,26 @@ const (
 type catalogueEntry struct {
 	name, kind string
 	desc       *prometheus.Desc
+	labels     []string // variable labels
 }
 
 // catalogue returns every metric the collector can serve, in order.
 func catalogue() []catalogueEntry {
 	var out []catalogueEntry
 	newDescs(nil, func(e catalogueEntry) { out = append(out, e) })
+	return out
+}
+
+// LabelNames returns every label name the collector's series carry:
+// operation, le, and each metric's own. A label added to backfilled
+// series must not be one of them.
+func LabelNames() map[string]bool {
+	out := map[string]bool{"operation": true, "le": true, "quantile": true}
+	for _, e := range catalogue() {
+		for _, l := range e.labels {
+			out[l] = true
+		}
+	}
 	return out
 }
 
@@ -72,7 +86,7 @@ func newDescs(constLabels prometheus.Labels, record func(catalogueEntry)) *metri
 		pd := prometheus.NewDesc(fq, help, labels, constLabels)
 		d.all = append(d.all, pd)
 		if record != nil {
-			record(catalogueEntry{name: fq, kind: kind, desc: pd})
+			record(catalogueEntry{name: fq, kind: kind, desc: pd, labels: labels})
 		}
 		return pd
 	}
