@@ -23,6 +23,7 @@ type sampleRecorder struct {
 	byDesc map[*prometheus.Desc]map[string]*recordedSeries // by joined label values
 
 	appended int // samples since the last flush
+	block    int // flush's count, to forget series a block did not write
 	day      int // begin's count, to count a day's series once each
 	series   int // series written since begin
 	err      error
@@ -32,9 +33,10 @@ type sampleRecorder struct {
 // bucket, then _count and _sum, for a histogram; _count and _sum for a
 // summary.
 type recordedSeries struct {
-	labels [][]Label
-	refs   []uint64
-	day    int
+	labels    [][]Label
+	refs      []uint64
+	day       int
+	lastBlock int
 }
 
 func newSampleRecorder(extra map[string]string, prometheusMajor int) *sampleRecorder {
@@ -77,11 +79,22 @@ func (r *sampleRecorder) flush(ctx context.Context) error {
 		return nil
 	}
 	r.appended = 0
-	for _, m := range r.byDesc {
-		for _, s := range m {
+	// The sink's references end with the block. A series the block did
+	// not write (an agent gone idle and forgotten by the ledger) is
+	// forgotten too, or agents coming and going over a month would pile up.
+	for d, m := range r.byDesc {
+		for k, s := range m {
+			if s.lastBlock != r.block {
+				delete(m, k)
+				continue
+			}
 			clear(s.refs)
 		}
+		if len(m) == 0 {
+			delete(r.byDesc, d)
+		}
 	}
+	r.block++
 	return r.sink.Flush(ctx)
 }
 
@@ -163,6 +176,7 @@ func (r *sampleRecorder) get(d *prometheus.Desc, t prometheus.ValueType, h *hist
 		}
 		r.byDesc[d][joined] = s
 	}
+	s.lastBlock = r.block
 	if s.day != r.day {
 		s.day = r.day
 		r.series += len(s.labels)
