@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -194,16 +195,15 @@ func backfillOperation(ctx context.Context, cfg collector.Config, from, to time.
 	}
 	defer b.Close()
 	// A day's blocks are written here and moved into the output only once
-	// the whole day is: what an interrupted day left here (it holds the
-	// lock of the state file now) was never counted, and goes.
+	// the whole day is, and the checkpoint with it. What an earlier run
+	// left here (this run holds the state file's lock now) is settled
+	// first: finished if its checkpoint was saved, else thrown away.
 	staging := filepath.Join(*bf.output, cfg.Operation+".staging")
-	err = os.RemoveAll(staging)
-	if err == nil {
-		err = os.Mkdir(staging, 0o755)
-	}
-	if err != nil {
+	if moved, err := settleStaging(staging, *bf.output, b.Mark()); err != nil {
 		fmt.Fprintf(stderr, "%s: error: operation %s: %v\n", exporterName, cfg.Operation, err)
 		return 2
+	} else if moved > 0 {
+		level.Info(logger).Log("msg", "moved the blocks of a day an interrupted run had finished", "operation", cfg.Operation, "blocks", moved)
 	}
 	defer os.RemoveAll(staging)
 	switch mark := b.Mark(); {
@@ -231,19 +231,27 @@ func backfillOperation(ctx context.Context, cfg collector.Config, from, to time.
 	var calls, records int
 	for _, end := range ends {
 		began := time.Now()
+		checkpoint := b.Mark()
 		sink := blocks.NewWriter(staging)
 		st, err := b.Day(ctx, end, sink)
 		if err == nil {
-			err = moveBlocks(staging, *bf.output, sink.Blocks())
+			// The day is whole: say so beside its blocks, move the
+			// checkpoint, then the blocks. A crash before the checkpoint
+			// is saved re-does the day; one after it leaves the blocks
+			// staged, and the next run moves them (settleStaging).
+			err = writeSynced(filepath.Join(staging, dayDoneFile), end.Format(time.RFC3339Nano))
 		}
 		if err == nil {
-			// Only now: a crash before this re-does the day from the
-			// checkpoint. Blocks moved before the crash are then written
-			// again, with the same samples, which Prometheus merges.
-			err = b.Commit(end)
+			if err = b.Commit(end); err == nil {
+				checkpoint = end
+				err = moveBlocks(staging, *bf.output, sink.Blocks())
+			}
+		}
+		if err == nil {
+			err = os.Remove(filepath.Join(staging, dayDoneFile))
 		}
 		if err != nil {
-			resume := "run the same command again to resume from " + b.Mark().In(loc).Format(time.RFC3339)
+			resume := "run the same command again to resume from " + checkpoint.In(loc).Format(time.RFC3339)
 			switch wolkvox.ReasonOf(err) {
 			case wolkvox.ReasonQuota:
 				fmt.Fprintf(stderr, "%s: the operation's daily token quota is spent (%s); %s tomorrow\n", exporterName, cfg.Operation, resume)
@@ -291,6 +299,54 @@ func checkLabels(labels map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// dayDoneFile, in the staging directory, says its blocks are a whole day
+// ending at the time it holds: once the checkpoint is there, they belong
+// in the output.
+const dayDoneFile = "day-complete"
+
+// blockDir is a block's directory name, a ULID.
+var blockDir = regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{26}$`)
+
+// settleStaging finishes what an earlier run left in staging if its
+// checkpoint was saved (mark is at or past the day it staged), or throws
+// it away, and leaves staging empty.
+func settleStaging(staging, output string, mark time.Time) (int, error) {
+	moved := 0
+	if b, err := os.ReadFile(filepath.Join(staging, dayDoneFile)); err == nil {
+		end, err := time.Parse(time.RFC3339Nano, string(b))
+		if err == nil && !mark.IsZero() && !mark.Before(end) {
+			entries, err := os.ReadDir(staging)
+			if err != nil {
+				return 0, err
+			}
+			var names []string
+			for _, e := range entries {
+				if e.IsDir() && blockDir.MatchString(e.Name()) {
+					names = append(names, e.Name())
+				}
+			}
+			if err := moveBlocks(staging, output, names); err != nil {
+				return 0, err
+			}
+			moved = len(names)
+		}
+	}
+	if err := os.RemoveAll(staging); err != nil {
+		return moved, err
+	}
+	return moved, os.Mkdir(staging, 0o755)
+}
+
+// writeSynced writes a small file and flushes it to disk.
+func writeSynced(name, content string) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(content)
+	return errors.Join(err, f.Sync(), f.Close())
 }
 
 // moveBlocks moves a day's blocks from the staging directory into the
