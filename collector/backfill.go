@@ -145,27 +145,36 @@ func (b *Backfill) Day(ctx context.Context, end time.Time, sink BlockSink) (DayS
 	}
 
 	b.rec.begin(sink)
+	// Samples every step, and one at the end, where the checkpoint is,
+	// when it falls between steps.
 	first := start.Truncate(step).Add(step)
+	if first.After(end) {
+		first = end
+	}
 	blockEnd := first.Truncate(block).Add(block)
-	for t := first; !t.After(end); t = t.Add(step) {
+	for t := first; ; {
 		// A block is [start, end): a sample on the boundary is the next
 		// block's, or the block would hold that one instant of the next.
 		if !t.Before(blockEnd) {
 			if err := b.rec.flush(ctx); err != nil {
 				return st, err
 			}
-			blockEnd = blockEnd.Add(block)
+			blockEnd = t.Truncate(block).Add(block)
 			// Forget keys as live does each poll, not only at the day's
 			// end: the ledger then holds what live holds (two days of
 			// cases), not three.
 			l.prune(t)
 		}
+		final := !t.Before(end)
 		for fetched.Before(t) && fetched.Before(end) {
 			if err := fetch(); err != nil {
 				return st, err
 			}
 		}
-		for pending.Len() > 0 && !pending.peek().at.After(t) {
+		// At the end, everything left is due, what is dated after it (a
+		// close still to come, a clock ahead) included: the checkpoint
+		// cannot carry it over, and the end's sample must show it.
+		for pending.Len() > 0 && (final || !pending.peek().at.After(t)) {
 			b.apply(heap.Pop(&pending).(event), t)
 		}
 		if b.p.cfg.AgentMetrics {
@@ -176,16 +185,12 @@ func (b *Backfill) Day(ctx context.Context, end time.Time, sink BlockSink) (DayS
 		if b.rec.err != nil {
 			return st, b.rec.err
 		}
-	}
-	for fetched.Before(end) { // an end between steps
-		if err := fetch(); err != nil {
-			return st, err
+		if final {
+			break
 		}
-	}
-	// What is dated after the day's end (a close still to come, a clock
-	// ahead) is counted at the end: the checkpoint cannot carry it over.
-	for pending.Len() > 0 {
-		b.apply(heap.Pop(&pending).(event), end)
+		if t = t.Add(step); t.After(end) {
+			t = end
+		}
 	}
 	if err := b.rec.flush(ctx); err != nil {
 		return st, err

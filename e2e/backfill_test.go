@@ -192,7 +192,16 @@ func TestBackfillJoinsTheLiveCounters(t *testing.T) {
 		return float64(len(traffic.Cases(a.Add(time.Second), b)))
 	}
 	sel := `{job="wolkvox",instance="` + instance + `",operation="bogota"}`
-	for _, at := range []time.Time{from.Add(5 * time.Hour), from.Add(30 * time.Hour), to.Add(-time.Hour)} {
+	// Points inside days, and around each of the operation's midnights,
+	// where a day's checkpoint (and the resumed run) joins the next.
+	points := []time.Time{from.Add(5 * time.Hour), from.Add(30 * time.Hour), to.Add(-time.Hour)}
+	fy, fm, fd := from.In(loc).Date()
+	for mid := time.Date(fy, fm, fd+1, 0, 0, 0, 0, loc); mid.Before(to); mid = mid.AddDate(0, 0, 1) {
+		if mid.Sub(from) > time.Hour {
+			points = append(points, mid, mid.Add(30*time.Minute))
+		}
+	}
+	for _, at := range points {
 		var got float64
 		eventually(t, "the backfilled blocks in Prometheus", 30*time.Second, func() bool {
 			var ok bool
@@ -208,6 +217,26 @@ func TestBackfillJoinsTheLiveCounters(t *testing.T) {
 		if r, _ := scalarAt(t, prom.Addr, `sum(rate(wolkvox_transfers_total`+sel+`[15m])) * 900`, at); math.Abs(r-transfersIn(at.Add(-15*time.Minute), at)) > 1e-6 {
 			t.Errorf("rate(transfers[15m]) at %v covers %v transfers, the API holds %v", at.In(loc), r, transfersIn(at.Add(-15*time.Minute), at))
 		}
+	}
+
+	// Over the whole range: no counter reset, and every case created in it
+	// and closed when read counted closed, those whose close fell after
+	// their day's end included (at that midnight). The API was read during
+	// the last few seconds, while a case or two may have closed.
+	whole := fmt.Sprintf("[%ds]", int(to.Sub(from)/time.Second)+60)
+	for _, m := range []string{"wolkvox_transfers_total", "wolkvox_chat_interactions_closed_total"} {
+		if r, ok := scalarAt(t, prom.Addr, `sum(resets(`+m+sel+whole+`))`, to); !ok || r != 0 {
+			t.Errorf("%s: %v counter resets over the backfill (%v)", m, r, ok)
+		}
+	}
+	closedWhenRead := 0
+	for _, c := range traffic.Cases(from, to) {
+		if !c.Closed.IsZero() && !c.Closed.After(time.Now()) {
+			closedWhenRead++
+		}
+	}
+	if got, ok := scalarAt(t, prom.Addr, `sum(wolkvox_chat_interactions_closed_total`+sel+`)`, to); !ok || math.Abs(got-float64(closedWhenRead)) > 3 {
+		t.Errorf("%v cases counted closed by the end of the backfill; %d of those created in it were closed when read", got, closedWhenRead)
 	}
 
 	// The live exporter on the backfill's state file: it reads on from the
