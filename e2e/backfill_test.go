@@ -197,8 +197,12 @@ func TestBackfillJoinsTheLiveCounters(t *testing.T) {
 	points := []time.Time{from.Add(5 * time.Hour), from.Add(30 * time.Hour), to.Add(-time.Hour)}
 	fy, fm, fd := from.In(loc).Date()
 	for mid := time.Date(fy, fm, fd+1, 0, 0, 0, 0, loc); mid.Before(to); mid = mid.AddDate(0, 0, 1) {
+		// Each point's hour lies within the backfilled range.
 		if mid.Sub(from) > time.Hour {
-			points = append(points, mid, mid.Add(30*time.Minute))
+			points = append(points, mid)
+		}
+		if after := mid.Add(30 * time.Minute); after.Sub(from) > time.Hour && !after.After(to) {
+			points = append(points, after)
 		}
 	}
 	for _, at := range points {
