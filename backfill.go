@@ -115,7 +115,11 @@ func runBackfill(f *flags, ops *operations, logger log.Logger, stderr io.Writer)
 		cfg.StateFile = filepath.Join(*bf.output, cfg.Operation+".state")
 		cfg.Logger = logger
 		plans = append(plans, plan{cfg, from, to})
-		calls += estimateCalls(from, to, loc, *bf.window)
+		calls += estimateCalls(resumeFrom(cfg, from), to, loc, *bf.window)
+		if perDay := estimateCalls(from, from.Add(24*time.Hour), time.UTC, *bf.window); cfg.DailyQuota > 0 && float64(perDay) > cfg.DailyQuota {
+			fmt.Fprintf(stderr, "%s: warning: operation %s: a day at --window=%v costs at least %d calls, more than its daily quota of %.0f; an interrupted day is read again whole, so give a longer --window\n",
+				exporterName, cfg.Operation, *bf.window, perDay, cfg.DailyQuota)
+		}
 	}
 	fmt.Fprintf(stderr, "%s: backfill of %d operation(s) from %s to %s needs at least %d API calls (one per report per --window of %v, more where a window holds 60,000 records or more); each spends a token of the operation's daily quota.\n",
 		exporterName, len(plans), *bf.from, *bf.to, calls, *bf.window)
@@ -272,6 +276,21 @@ func backfillOperation(ctx context.Context, cfg collector.Config, from, to time.
 			"calls", st.Calls, "records", st.Records, "series", st.Series, "took", time.Since(began).Round(time.Millisecond))
 	}
 	return 0
+}
+
+// resumeFrom is where a backfill of cfg from from will start reading: its
+// state file's checkpoint, when an interrupted run left one within reach.
+func resumeFrom(cfg collector.Config, from time.Time) time.Time {
+	cfg.Logger = log.NewNopLogger()
+	b, err := collector.NewBackfill(cfg, collector.BackfillOptions{Step: time.Minute, Window: time.Minute, PrometheusMajor: 3})
+	if err != nil {
+		return from // the run itself says what is wrong with the file
+	}
+	defer b.Close()
+	if mark := b.Mark(); !mark.IsZero() && mark.Add(time.Second).After(from) {
+		return mark.Add(time.Second)
+	}
+	return from
 }
 
 // labelName is a label name as Prometheus accepts it in any version.

@@ -2,7 +2,9 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -87,5 +89,26 @@ func TestSettleStagingFinishesACommittedDay(t *testing.T) {
 				t.Error("a block in the making was moved")
 			}
 		})
+	}
+}
+
+// TestBackfillWarnsWhenADayOutspendsTheQuota: an interrupted day is read
+// again whole, so a day that costs more calls than the quota never ends.
+func TestBackfillWarnsWhenADayOutspendsTheQuota(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		window string
+		warn   bool
+	}{{"10m", true}, {"2h", false}} {
+		cmd := exec.Command(binary, "backfill", "--wolkvox.server=0002", "--wolkvox.daily-quota=100", "--from=2026-11-01", "--to=2026-11-03",
+			"--output="+filepath.Join(dir, "out"), "--window="+tc.window, "--dry-run")
+		cmd.Env = append(cleanEnv(), "WOLKVOX_TOKEN=x")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("--window=%s: %v\n%s", tc.window, err, out)
+		}
+		if got := strings.Contains(string(out), "more than its daily quota of 100"); got != tc.warn {
+			t.Errorf("--window=%s: warned %v, want %v:\n%s", tc.window, got, tc.warn, out)
+		}
 	}
 }

@@ -115,6 +115,14 @@ func TestBackfillJoinsTheLiveCounters(t *testing.T) {
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
 	api.Heal()
+	// The estimate of a resumed run counts from its checkpoint.
+	if code, log := backfill("--dry-run"); code != 0 {
+		t.Fatalf("dry run after the kill: exit %d\n%s", code, log)
+	} else if m := estimate.FindStringSubmatch(log); m == nil {
+		t.Fatalf("no estimate after the kill:\n%s", log)
+	} else if n, _ := strconv.Atoi(m[1]); n >= estimated {
+		t.Errorf("after a day was written, the estimate is %d calls, as many as before (%d)", n, estimated)
+	}
 	if code, log := backfill(); code != 0 {
 		t.Fatalf("backfill: exit %d\n%s", code, log)
 	} else if !strings.Contains(log, "resuming an interrupted backfill") {
