@@ -246,10 +246,11 @@ func backfillOperation(ctx context.Context, cfg collector.Config, from, to time.
 			err = writeSynced(filepath.Join(staging, dayDoneFile), end.Format(time.RFC3339Nano))
 		}
 		if err == nil {
-			if err = b.Commit(end); err == nil {
-				checkpoint = end
-				err = moveBlocks(staging, *bf.output, sink.Blocks())
-			}
+			err = b.Commit(end)
+		}
+		if err == nil {
+			checkpoint = end
+			err = moveBlocks(staging, *bf.output, sink.Blocks())
 		}
 		if err == nil {
 			err = os.Remove(filepath.Join(staging, dayDoneFile))
@@ -281,6 +282,9 @@ func backfillOperation(ctx context.Context, cfg collector.Config, from, to time.
 // resumeFrom is where a backfill of cfg from from will start reading: its
 // state file's checkpoint, when an interrupted run left one within reach.
 func resumeFrom(cfg collector.Config, from time.Time) time.Time {
+	if _, err := os.Stat(cfg.StateFile); err != nil {
+		return from // a fresh backfill: nothing to load, and no lock to take
+	}
 	cfg.Logger = log.NewNopLogger()
 	b, err := collector.NewBackfill(cfg, collector.BackfillOptions{Step: time.Minute, Window: time.Minute, PrometheusMajor: 3})
 	if err != nil {
