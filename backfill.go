@@ -126,6 +126,16 @@ func runBackfill(f *flags, ops *operations, logger log.Logger, stderr io.Writer)
 	if *bf.dryRun {
 		return 0
 	}
+	// Hold every operation's token for the whole run, before anything is
+	// written: a live exporter or another backfill with one of them on
+	// this host makes this one exit 2 here (see wolkvox.Gates).
+	for _, p := range plans {
+		c, err := wolkvox.New(p.cfg.Client)
+		if err != nil {
+			return fail("operation %s: %v", p.cfg.Operation, err)
+		}
+		defer c.Close()
+	}
 	if !*bf.yes {
 		if st, err := os.Stdin.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
 			return fail("not a terminal: add --yes to spend the calls")

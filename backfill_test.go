@@ -102,7 +102,7 @@ func TestBackfillWarnsWhenADayOutspendsTheQuota(t *testing.T) {
 	}{{"10m", true}, {"2h", false}} {
 		cmd := exec.Command(binary, "backfill", "--wolkvox.server=0002", "--wolkvox.daily-quota=100", "--from=2026-11-01", "--to=2026-11-03",
 			"--output="+filepath.Join(dir, "out"), "--window="+tc.window, "--dry-run")
-		cmd.Env = append(cleanEnv(), "WOLKVOX_TOKEN=x")
+		cmd.Env = append(cleanEnv(t), "WOLKVOX_TOKEN=x")
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("--window=%s: %v\n%s", tc.window, err, out)

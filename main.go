@@ -239,7 +239,16 @@ func run(args []string, stderr io.Writer) int {
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 
-	ops := &operations{f: f, logger: logger}
+	// The process's token gates: one call per token at a time, whatever
+	// the operations, reloads or backfill do, and a lock per token in the
+	// host's temporary directory, so a second exporter or a backfill with
+	// the same token on this host exits 2 instead of overlapping calls.
+	// The demo's fake API and its token are the process's own.
+	gates := wolkvox.NewGates(os.TempDir())
+	if *f.demo {
+		gates = wolkvox.NewGates("")
+	}
+	ops := &operations{f: f, logger: logger, gates: gates}
 	if *f.configCheck {
 		return checkConfig(ops, stderr)
 	}
@@ -275,7 +284,7 @@ func run(args []string, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	registry := collector.NewRegistry(ctx, logger)
+	registry := collector.NewRegistry(ctx, logger, gates)
 	if err := registry.Apply(cfgs); err != nil {
 		return fail("%v", err)
 	}

@@ -176,7 +176,7 @@ func TestBadConfigurationExits2BeforeListening(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, binary, append(tc.args, "--web.listen-address=127.0.0.1:"+strconv.Itoa(port))...)
-			cmd.Env = append(cleanEnv(), tc.env...)
+			cmd.Env = append(cleanEnv(t), tc.env...)
 			out, err := cmd.CombinedOutput()
 			exit, ok := err.(*exec.ExitError)
 			if !ok || exit.ExitCode() != 2 {
@@ -231,10 +231,12 @@ func TestURLPasswordNeverLogged(t *testing.T) {
 	}
 }
 
-func cleanEnv() []string {
-	var env []string
+func cleanEnv(t *testing.T) []string {
+	// A temporary directory of its own: the exporter keeps its host-wide
+	// token locks there, and tests run side by side with one token.
+	env := []string{"TMPDIR=" + t.TempDir()}
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "WOLKVOX_") {
+		if !strings.HasPrefix(kv, "WOLKVOX_") && !strings.HasPrefix(kv, "TMPDIR=") {
 			env = append(env, kv)
 		}
 	}

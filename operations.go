@@ -22,6 +22,7 @@ import (
 type operations struct {
 	f      *flags
 	logger log.Logger
+	gates  *wolkvox.Gates // the process's: every client shares them
 	// demoURL and demoToken, when set, are the built-in fake API's.
 	demoURL, demoToken string
 }
@@ -112,7 +113,7 @@ func (o *operations) poller(r config.Resolved) collector.Config {
 		Operation: r.Name,
 		Client: wolkvox.Config{
 			Server: r.Server, BaseURL: r.URL, Token: r.Token, Location: r.Location, Timeout: r.Timeout,
-			UserAgent: exporterName + "/" + version.Version,
+			UserAgent: exporterName + "/" + version.Version, Gates: o.gates,
 		},
 		Interval: r.Interval, Delay: r.Delay, MaxCatchup: r.MaxCatchup, Revisit: r.ChatRevisit,
 		AgentMetrics: *f.agents, AgentTTL: *f.agentTTL, MaxSeriesPerMetric: *f.maxSeries,

@@ -241,12 +241,7 @@ func (b *Backfill) Commit(end time.Time) error {
 		l.marks[r] = end
 	}
 	l.prune(end)
-	failures := b.p.health.stateSaveFailures
-	b.p.save(end)
-	if b.p.health.stateSaveFailures > failures {
-		return errors.New("could not save the checkpoint state file; see the log")
-	}
-	return nil
+	return b.p.save(end)
 }
 
 func (b *Backfill) apply(e event, seen time.Time) {

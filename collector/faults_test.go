@@ -150,7 +150,7 @@ func TestFaultMatrix(t *testing.T) {
 			if tc.edit != nil {
 				tc.edit(&cfg)
 			}
-			p := newPoller(t, cfg)
+			p := startPoller(t, cfg)
 			ctx := context.Background()
 			pollEvery(ctx, p, clock, 1, 5*time.Minute)
 
@@ -199,7 +199,7 @@ func TestAPIDownThenUp(t *testing.T) {
 	clock := &fakeClock{t: t0}
 	cfg := testConfig(srv, clock)
 	cfg.Client.BaseURL = "http://" + addr
-	p := newPoller(t, cfg)
+	p := startPoller(t, cfg)
 	ctx := context.Background()
 	pollEvery(ctx, p, clock, 2, 5*time.Minute)
 	if f := sum(t, p, "wolkvox_report_poll_failures_total", "reason=network"); f != 4 {

@@ -24,7 +24,7 @@ func TestHealthIsPublishedAsCallsEnd(t *testing.T) {
 		<-proceed
 		return nil
 	}}
-	p := newPoller(t, cfg)
+	p := startPoller(t, cfg)
 	p.PollOnce(context.Background()) // both reports up
 	if up := sum(t, p, "wolkvox_report_up"); up != 2 {
 		t.Fatalf("up = %v after a good poll", up)
@@ -69,7 +69,7 @@ func TestSeriesPerMetricAreCapped(t *testing.T) {
 	clock := &fakeClock{t: t0}
 	cfg := testConfig(srv, clock)
 	cfg.MaxSeriesPerMetric = 1000
-	p := newPoller(t, cfg)
+	p := startPoller(t, cfg)
 	date := t0.Add(-3 * time.Minute).Format(time.DateTime)
 	var recs []wolkvoxtest.RawTransfer
 	for i := range 3000 {
@@ -113,7 +113,7 @@ func TestPoisonRecordIsCountedAsSkipped(t *testing.T) {
 	store.AddTransfers(wolkvoxtest.RawTransfer{ConnIDTransfer: "poison", Date: second, TypeCall: "transfer",
 		Override: map[string]string{"origin_agent_name": "\"TAB\tINSIDE\""}})
 	srv := newFake(t, wolkvoxtest.Merge{busyTraffic(), store})
-	p := newPoller(t, testConfig(srv, clock))
+	p := startPoller(t, testConfig(srv, clock))
 	p.PollOnce(context.Background())
 	if got := sum(t, p, "wolkvox_report_poison_skipped_seconds_total", "report=agent_13_1"); got != 1 {
 		t.Errorf("poison skipped seconds = %v, want 1", got)
@@ -144,7 +144,7 @@ func TestPoisonCaseIsIsolatedOnceWhileRevisited(t *testing.T) {
 	store.AddInteractions(wolkvoxtest.RawInteraction{CaseID: "poison", Channel: "Email", Status: "open",
 		DateCreation: t0.Add(20 * time.Second).Format(time.DateTime), Override: map[string]string{"subject": "\"TAB\tINSIDE\""}})
 	srv := lifecycleFake(t, clock, wolkvoxtest.Merge{&wolkvoxtest.Lifecycles{Location: bogota, PerMinute: 30, Seed: 9}, store})
-	p := newPoller(t, lifecycleConfig(srv, clock))
+	p := startPoller(t, lifecycleConfig(srv, clock))
 	const polls = 60
 	pollEvery(context.Background(), p, clock, polls, lifeInterval)
 	if got := sum(t, p, "wolkvox_report_poison_skipped_seconds_total", "report=chat_4"); got != 1 {

@@ -63,7 +63,7 @@ func testConfig(srv *wolkvoxtest.Server, clock Clock) Config {
 	}
 }
 
-func newPoller(t *testing.T, cfg Config) *Poller {
+func startPoller(t *testing.T, cfg Config) *Poller {
 	t.Helper()
 	p, err := New(cfg)
 	if err != nil {

@@ -141,7 +141,7 @@ func TestEveryLifecycleUnderEveryFilterDate(t *testing.T) {
 			clock := &fakeClock{t: t0}
 			cases := lifecycleCases(t0.Add(10 * time.Second))
 			srv := lifecycleFake(t, clock, &wolkvoxtest.Lifecycles{Location: bogota, FilterOn: mode, Extra: cases})
-			p := newPoller(t, lifecycleConfig(srv, clock))
+			p := startPoller(t, lifecycleConfig(srv, clock))
 			want := countable(cases, mode, lifeHorizon)
 			// Until every event has happened and the horizon after it has
 			// passed, and one more sweep.

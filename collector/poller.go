@@ -17,6 +17,7 @@ import (
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/safefile"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
 )
 
@@ -68,6 +69,9 @@ type Poller struct {
 	mu      sync.Mutex // one poll at a time; guards everything below
 	purpose string     // of the call in flight, for api_requests_total
 	polls   int
+	// unsaved is set while the ledger holds counts its state file does
+	// not: they are not published until a save succeeds.
+	unsaved bool
 	// revisitPending is set while the last revisit failed.
 	revisitPending bool
 }
@@ -99,7 +103,12 @@ func (s *Status) Ready() bool {
 
 // New validates cfg and returns a Poller. It loads the state file, if one
 // is configured; a corrupt one is moved aside and the poller starts fresh.
-func New(cfg Config) (*Poller, error) {
+func New(cfg Config) (*Poller, error) { return newPoller(cfg, true) }
+
+// newPoller is New; with loadState false, a state file is locked (when
+// another poller of this process does not hold it already) but not read:
+// the poller is to take over a running one's ledger (see takeOver).
+func newPoller(cfg Config, loadState bool) (*Poller, error) {
 	switch {
 	case cfg.Interval <= 0:
 		return nil, errors.New("poll interval must be positive")
@@ -151,8 +160,9 @@ func New(cfg Config) (*Poller, error) {
 		return nil, err
 	}
 	p.client = client
-	if cfg.StateFile != "" {
+	if cfg.StateFile != "" && loadState {
 		if err := p.openState(); err != nil {
+			client.Close()
 			return nil, err
 		}
 	}
@@ -171,17 +181,41 @@ func (p *Poller) adopt(l *ledger) {
 	p.publish(p.cfg.Clock.Now())
 }
 
-// Close releases the state file's lock.
+// Close lets the poller's token go and releases the state file's lock.
+// Run must have returned.
 func (p *Poller) Close() error {
+	p.client.Close()
 	if p.lock != nil {
-		return p.lock.Close()
+		err := p.lock.Close()
+		p.lock = nil
+		return err
 	}
 	return nil
 }
 
-// openState locks the state file, clears what crashed saves left, and
-// loads it.
-func (p *Poller) openState() error {
+// takeOver continues old, a stopped poller of the same operation with
+// other settings: its ledger (so what was counted stays counted, and
+// nothing is read again from a file that may be older than memory), its
+// process counters and health, its state file's lock when the path is the
+// same, and what it published while its counts are not yet on disk.
+func (p *Poller) takeOver(old *Poller) {
+	p.adopt(old.ledger)
+	p.health = old.health
+	p.collector.health = old.health
+	if p.cfg.StateFile != "" && p.cfg.StateFile == old.cfg.StateFile {
+		p.lock, old.lock = old.lock, nil
+	}
+	p.unsaved = old.unsaved
+	if p.unsaved {
+		p.collector.snapshot.Store(old.collector.snapshot.Load())
+		return
+	}
+	p.publish(p.cfg.Clock.Now())
+}
+
+// lockStateFile locks a state file this poller will write but not read
+// (see newPoller), and clears what crashed saves left.
+func (p *Poller) lockStateFile() (err error) {
 	path := p.cfg.StateFile
 	if err := checkStatePath(path); err != nil {
 		return err
@@ -191,12 +225,36 @@ func (p *Poller) openState() error {
 		return err
 	}
 	p.lock = lock
+	defer func() {
+		// A poller that fails to open keeps no lock: the next try in this
+		// process would find it "in use by another process".
+		if err != nil {
+			p.lock.Close()
+			p.lock = nil
+		}
+	}()
 	if n, err := removeStaleTemps(path); err != nil {
 		return err
 	} else if n > 0 {
 		level.Info(p.logger).Log("msg", "removed temporary state files left by an interrupted save", "count", n)
 	}
-	f, err := os.Open(path)
+	return nil
+}
+
+// openState locks the state file, clears what crashed saves left, and
+// loads it.
+func (p *Poller) openState() (err error) {
+	path := p.cfg.StateFile
+	if err := p.lockStateFile(); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			p.lock.Close()
+			p.lock = nil
+		}
+	}()
+	f, err := safefile.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		level.Info(p.logger).Log("msg", "no state file yet; starting fresh", "file", path)
 		return nil
@@ -308,28 +366,35 @@ func (p *Poller) PollOnce(ctx context.Context) {
 		p.ledger.agg.forgetIdleAgents(now)
 	}
 	p.ledger.prune(p.end(now))
-	p.save(now)
+	if err := p.save(now); err != nil {
+		// Nothing is published that is not on disk: a scrape keeps seeing
+		// the last saved counts (health and the save failures are live),
+		// so a restart, or a reload that restarts the poller, can never
+		// show a counter falling back to them.
+		p.unsaved = true
+		return
+	}
+	p.unsaved = false
 	p.publish(now)
 }
 
 // save writes the ledger before it is published, so that a crash never
 // leaves a scraped value the next start does not continue from. A failed
-// save is counted and logged; the metrics are still published, because a
-// dashboard that stops moving would mislead more than the double count a
-// crash before the next good save could cause.
-func (p *Poller) save(now time.Time) {
+// save is counted and logged, and returned.
+func (p *Poller) save(now time.Time) error {
 	if p.cfg.StateFile == "" {
-		return
+		return nil
 	}
 	err := writeFileAtomic(p.cfg.StateFile, func(w io.Writer) error { return p.ledger.writeState(w, now) })
 	p.health.mu.Lock()
 	defer p.health.mu.Unlock()
 	if err != nil {
 		p.health.stateSaveFailures++
-		level.Error(p.logger).Log("msg", "could not save state; a restart would re-read this poll's windows and may count them twice", "file", p.cfg.StateFile, "err", err)
-		return
+		level.Error(p.logger).Log("msg", "could not save state; new counts are held back from /metrics until a save succeeds", "file", p.cfg.StateFile, "err", err)
+		return fmt.Errorf("saving state: %w", err)
 	}
 	p.health.stateLastSave = time.Now()
+	return nil
 }
 
 func (p *Poller) pollReport(ctx context.Context, report wolkvox.Report, now time.Time) {

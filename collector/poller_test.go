@@ -42,7 +42,7 @@ func healAndAssertRecovered(ctx context.Context, t *testing.T, p *Poller, clock 
 func TestExactlyOnceAcrossOverlappingBoundaries(t *testing.T) {
 	srv := newFake(t, busyTraffic())
 	clock := &fakeClock{t: t0}
-	p := newPoller(t, testConfig(srv, clock))
+	p := startPoller(t, testConfig(srv, clock))
 	pollEvery(context.Background(), p, clock, 8, 5*time.Minute)
 	assertCountsMatchServed(t, p, srv)
 	if d := sum(t, p, "wolkvox_report_duplicate_records_total", "report=agent_13_1"); d == 0 {
@@ -72,7 +72,7 @@ func TestExactlyOnceAcrossFailedPolls(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			srv := newFake(t, busyTraffic())
 			clock := &fakeClock{t: t0}
-			p := newPoller(t, testConfig(srv, clock))
+			p := startPoller(t, testConfig(srv, clock))
 			ctx := context.Background()
 			pollEvery(ctx, p, clock, 2, 5*time.Minute)
 			srv.FailAll(fault)
@@ -102,7 +102,7 @@ func TestExactlyOnceAcrossTruncationSplits(t *testing.T) {
 	clock := &fakeClock{t: t0}
 	cfg := testConfig(srv, clock)
 	cfg.Client.MaxRecords = 200 // a 5-minute window holds about 600
-	p := newPoller(t, cfg)
+	p := startPoller(t, cfg)
 	pollEvery(context.Background(), p, clock, 4, 5*time.Minute)
 	assertCountsMatchServed(t, p, srv)
 	calls := sum(t, p, "wolkvox_api_requests_total")
@@ -114,7 +114,7 @@ func TestExactlyOnceAcrossTruncationSplits(t *testing.T) {
 func TestExactlyOnceAcrossRestartsOfThePollLoop(t *testing.T) {
 	srv := newFake(t, busyTraffic())
 	clock := &fakeClock{t: t0}
-	p := newPoller(t, testConfig(srv, clock))
+	p := startPoller(t, testConfig(srv, clock))
 	for range 3 {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
@@ -143,7 +143,7 @@ func TestOutageLongerThanMaxCatchupIsSkippedAndCounted(t *testing.T) {
 	clock := &fakeClock{t: t0}
 	cfg := testConfig(srv, clock)
 	cfg.MaxCatchup = time.Hour
-	p := newPoller(t, cfg)
+	p := startPoller(t, cfg)
 	p.PollOnce(context.Background())
 	clock.Advance(3 * time.Hour)
 	p.PollOnce(context.Background())
@@ -169,7 +169,7 @@ func TestClockSteppingBackLosesAndDoublesNothing(t *testing.T) {
 	srv := wolkvoxtest.NewServer(wolkvoxtest.Config{Location: bogota, Data: traffic, TB: t, Now: api.Now})
 	t.Cleanup(srv.Close)
 	host := &fakeClock{t: t0}
-	p := newPoller(t, testConfig(srv, host))
+	p := startPoller(t, testConfig(srv, host))
 	ctx := context.Background()
 	var lastEnd time.Time
 	step := func(hostAhead time.Duration) {
@@ -202,7 +202,7 @@ func TestCaseCountedOnceAsItMovesFromOpenToClosed(t *testing.T) {
 	store := &wolkvoxtest.Store{Location: bogota}
 	srv := newFake(t, store)
 	clock := &fakeClock{t: t0}
-	p := newPoller(t, testConfig(srv, clock))
+	p := startPoller(t, testConfig(srv, clock))
 	ctx := context.Background()
 	at := func(d time.Duration) string { return t0.Add(d).Format(time.DateTime) }
 	store.AddInteractions(wolkvoxtest.RawInteraction{Channel: "Email", CaseID: "77", Status: "open", DateCreation: at(-3 * time.Minute), CodAct: "10"})
@@ -237,7 +237,7 @@ func TestLabelsAndLimits(t *testing.T) {
 	store := &wolkvoxtest.Store{Location: bogota}
 	srv := newFake(t, store)
 	clock := &fakeClock{t: t0}
-	p := newPoller(t, testConfig(srv, clock))
+	p := startPoller(t, testConfig(srv, clock))
 	date := t0.Add(-3 * time.Minute).Format(time.DateTime)
 	for i := range 40 {
 		store.AddTransfers(wolkvoxtest.RawTransfer{ConnIDTransfer: string(rune('A' + i)), Date: date, TypeCall: "weird " + string(rune('A'+i)),
@@ -308,7 +308,7 @@ func TestAgentsAreForgottenAfterTheTTL(t *testing.T) {
 	clock := &fakeClock{t: t0}
 	cfg := testConfig(srv, clock)
 	cfg.AgentTTL = time.Hour
-	p := newPoller(t, cfg)
+	p := startPoller(t, cfg)
 	store.AddTransfers(wolkvoxtest.RawTransfer{ConnIDTransfer: "1", Date: t0.Add(-3 * time.Minute).Format(time.DateTime), OriginAgentID: "12462", OriginAgentName: "SERGIO FLÓREZ", TypeCall: "transfer"})
 	p.PollOnce(context.Background())
 	if !hasSeries(t, p, "wolkvox_agent_info", "agent_id=12462") {
@@ -329,7 +329,7 @@ func TestAgentMetricsCanBeTurnedOff(t *testing.T) {
 	clock := &fakeClock{t: t0}
 	cfg := testConfig(srv, clock)
 	cfg.AgentMetrics = false
-	p := newPoller(t, cfg)
+	p := startPoller(t, cfg)
 	p.PollOnce(context.Background())
 	for _, name := range []string{"wolkvox_agent_info", "wolkvox_agent_transfers_total", "wolkvox_agent_chat_interactions_total", "wolkvox_agent_chat_survey_score"} {
 		if _, ok := gather(t, p)[name]; ok {
@@ -341,7 +341,7 @@ func TestAgentMetricsCanBeTurnedOff(t *testing.T) {
 func TestMetricsPassLint(t *testing.T) {
 	srv := newFake(t, busyTraffic())
 	clock := &fakeClock{t: t0}
-	p := newPoller(t, testConfig(srv, clock))
+	p := startPoller(t, testConfig(srv, clock))
 	pollEvery(context.Background(), p, clock, 2, 5*time.Minute)
 	problems, err := testutil.CollectAndLint(p.Collector())
 	if err != nil {
@@ -355,7 +355,7 @@ func TestMetricsPassLint(t *testing.T) {
 func TestReadyAfterBothReportsSucceeded(t *testing.T) {
 	srv := newFake(t, busyTraffic())
 	clock := &fakeClock{t: t0}
-	p := newPoller(t, testConfig(srv, clock))
+	p := startPoller(t, testConfig(srv, clock))
 	if p.Status().Ready() {
 		t.Fatal("ready before any poll")
 	}
@@ -375,7 +375,7 @@ func TestStateFileSurvivesARestart(t *testing.T) {
 	clock := &fakeClock{t: t0}
 	cfg := testConfig(srv, clock)
 	cfg.StateFile = filepath.Join(t.TempDir(), "state.json")
-	first := newPoller(t, cfg)
+	first := startPoller(t, cfg)
 	pollEvery(context.Background(), first, clock, 3, 5*time.Minute)
 	counted := sum(t, first, "wolkvox_transfers_total")
 	data, err := os.ReadFile(cfg.StateFile)
@@ -395,7 +395,7 @@ func TestStateFileSurvivesARestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock.Advance(20 * time.Minute)
-	second := newPoller(t, cfg)
+	second := startPoller(t, cfg)
 	if got := sum(t, second, "wolkvox_transfers_total"); got != counted {
 		t.Errorf("after the restart, before polling, transfers_total = %v, want it to continue from %v", got, counted)
 	}
@@ -421,7 +421,7 @@ func TestCorruptStateFileIsMovedAside(t *testing.T) {
 			if err := os.WriteFile(cfg.StateFile, []byte(content), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			p := newPoller(t, cfg)
+			p := startPoller(t, cfg)
 			if got, err := os.ReadFile(cfg.StateFile + ".corrupt"); err != nil || string(got) != content {
 				t.Errorf("not moved aside: %v", err)
 			}

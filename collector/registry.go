@@ -33,6 +33,9 @@ type Registry struct {
 	sorted []*running
 
 	reloads reloadStatus
+	// gates are the token gates every operation's client shares (see
+	// wolkvox.Gates), where its config brings none.
+	gates *wolkvox.Gates
 }
 
 type running struct {
@@ -68,11 +71,16 @@ func registryCatalogue() []catalogueEntry {
 }
 
 // NewRegistry returns a registry whose pollers run until ctx is done.
-func NewRegistry(ctx context.Context, logger log.Logger) *Registry {
+// Operations whose client config brings no token gates share gates, the
+// process's (nil: the registry's own, without host-wide locks).
+func NewRegistry(ctx context.Context, logger log.Logger, gates *wolkvox.Gates) *Registry {
 	if logger == nil {
 		logger = log.NewNopLogger()
 	}
-	return &Registry{ctx: ctx, logger: logger, running: map[string]*running{}}
+	if gates == nil {
+		gates = wolkvox.NewGates("")
+	}
+	return &Registry{ctx: ctx, logger: logger, running: map[string]*running{}, gates: gates}
 }
 
 // sameSettings reports whether two operation configs differ at most in
@@ -105,19 +113,30 @@ func (r *Registry) Apply(cfgs []Config) error {
 	return err
 }
 
-// apply runs in phases, so that no token is ever used by two pollers at
-// once and nothing is stopped for a set that cannot run:
+// apply runs in phases, so that nothing is stopped for a set that cannot
+// run, and no failure can come after something was stopped:
 //
-//  1. check the whole set: unique names and tokens, every client and
-//     state path usable; on any problem, change nothing;
-//  2. stop every poller that leaves or changes, and hold the call turn of
-//     every kept one whose token changes;
-//  3. if a stopped poller abandoned a call, wait as a hung-up client
-//     does, so the server has let the token go;
-//  4. hand the kept pollers their new tokens and release them; start the
-//     new and changed ones (a changed one continues its counters: from
-//     its state file, or from the stopped poller's memory without one).
+//  1. check the whole set (unique names and tokens) and prepare every new
+//     and changed poller without starting it: its client built (which
+//     takes its token's host-wide lock), a new state file locked and
+//     loaded; on any problem, undo the prepared and change nothing, so
+//     every running operation keeps its settings;
+//  2. hand kept pollers whose token changed their new one;
+//  3. stop every poller that leaves or changes;
+//  4. start the prepared: a changed one takes over its predecessor's
+//     ledger, counters and state lock, which cannot fail.
+//
+// The token gates (wolkvox.Gates) keep any two clients with one token
+// from calling at once, whatever the order here: a token moving from one
+// operation to another waits for the call, and the hang-up wait, of its
+// last holder.
 func (r *Registry) apply(cfgs []Config) error {
+	cfgs = slices.Clone(cfgs)
+	for i := range cfgs {
+		if cfgs[i].Client.Gates == nil {
+			cfgs[i].Client.Gates = r.gates
+		}
+	}
 	names, tokens := map[string]bool{}, map[string]string{}
 	for _, c := range cfgs {
 		if names[c.Operation] {
@@ -129,92 +148,84 @@ func (r *Registry) apply(cfgs []Config) error {
 		}
 		tokens[c.Client.Token] = c.Operation
 	}
-	var check []error
+
+	// Phase 1.
+	prepared := map[string]*Poller{}
+	var errs []error
 	for _, c := range cfgs {
-		if old := r.running[c.Operation]; old != nil && sameSettings(old.cfg, c) {
+		old := r.running[c.Operation]
+		if old != nil && sameSettings(old.cfg, c) {
 			continue
 		}
-		if _, err := wolkvox.New(c.Client); err != nil {
-			check = append(check, fmt.Errorf("operation %s: %w", c.Operation, err))
+		// A changed operation continues from its running poller's memory,
+		// which is never behind its state file; only a new state path is
+		// locked here (the old one is still held).
+		load := old == nil
+		sameFile := old != nil && c.StateFile != "" && c.StateFile == old.cfg.StateFile
+		pc := c
+		if sameFile {
+			pc.StateFile = "" // locked by the running poller; taken over in phase 4
 		}
-		if c.StateFile != "" {
-			if err := checkStatePath(c.StateFile); err != nil {
-				check = append(check, fmt.Errorf("operation %s: %w", c.Operation, err))
+		p, err := newPoller(pc, load)
+		if err == nil && !load && !sameFile && c.StateFile != "" {
+			err = p.lockStateFile()
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("operation %s: %w", c.Operation, err))
+			if p != nil {
+				p.Close()
 			}
+			continue
 		}
+		p.cfg.StateFile = c.StateFile
+		prepared[c.Operation] = p
 	}
-	if len(check) > 0 {
-		return errors.Join(check...)
+	if len(errs) > 0 {
+		for _, p := range prepared {
+			p.Close()
+		}
+		return errors.Join(errs...)
 	}
 
 	// Phase 2.
-	stopped := map[string]*running{}
-	abandoned := false
-	for name, old := range r.running {
-		var keep bool
-		for _, c := range cfgs {
-			if c.Operation == name && sameSettings(old.cfg, c) {
-				keep = true
-			}
-		}
-		if keep {
-			continue
-		}
-		abandoned = old.stop() || abandoned
-		stopped[name] = old
-		delete(r.running, name)
-		if !names[name] {
-			r.removeState(name, old.cfg)
-		}
-	}
-	var release []func()
-	defer func() {
-		for _, f := range release {
-			f()
-		}
-	}()
 	for _, c := range cfgs {
 		old := r.running[c.Operation]
-		if old == nil || old.cfg.Client.Token == c.Client.Token {
+		if old == nil || prepared[c.Operation] != nil || old.cfg.Client.Token == c.Client.Token {
 			continue
 		}
-		held, err := old.poller.client.Hold(r.ctx)
-		if err != nil {
-			return fmt.Errorf("operation %s: waiting for its call to end: %w", c.Operation, err)
+		if err := old.poller.client.SetToken(r.ctx, c.Client.Token); err != nil {
+			errs = append(errs, fmt.Errorf("operation %s keeps its previous token: %w", c.Operation, err))
+			continue
 		}
-		release = append(release, held)
+		level.Info(r.logger).Log("msg", "token rotated; the operation keeps polling", "operation", c.Operation)
+		// A new record, not a write to one scrapes may be reading.
+		r.running[c.Operation] = &running{cfg: c, poller: old.poller, cancel: old.cancel, done: old.done}
 	}
+
 	// Phase 3.
-	if abandoned {
-		time.Sleep(wolkvox.HangUpSettle)
+	stopped := map[string]*running{}
+	for name, old := range r.running {
+		if _, changed := prepared[name]; !changed && names[name] {
+			continue
+		}
+		old.stop()
+		delete(r.running, name)
+		if !names[name] {
+			old.poller.Close()
+			r.removeState(name, old.cfg)
+			continue
+		}
+		stopped[name] = old
 	}
+
 	// Phase 4.
-	var errs []error
-	for _, c := range cfgs {
-		if old := r.running[c.Operation]; old != nil {
-			if old.cfg.Client.Token != c.Client.Token {
-				old.poller.client.SetTokenHeld(c.Client.Token)
-				level.Info(r.logger).Log("msg", "token rotated; the operation keeps polling", "operation", c.Operation)
-			}
-			// A new record, not a write to one scrapes may be reading.
-			r.running[c.Operation] = &running{cfg: c, poller: old.poller, cancel: old.cancel, done: old.done}
-			continue
+	for name, p := range prepared {
+		if prev := stopped[name]; prev != nil {
+			p.takeOver(prev.poller)
+			prev.poller.Close()
+			level.Info(r.logger).Log("msg", "operation's settings changed; its poller restarted", "operation", name)
 		}
-		prev := stopped[c.Operation]
-		next, err := r.start(c, prev)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("operation %s: %w", c.Operation, err))
-			if prev != nil {
-				if again, err := r.start(prev.cfg, prev); err == nil {
-					r.running[c.Operation] = again
-				}
-			}
-			continue
-		}
-		if prev != nil {
-			level.Info(r.logger).Log("msg", "operation's settings changed; its poller restarted", "operation", c.Operation)
-		}
-		r.running[c.Operation] = next
+		r.running[name] = r.start(p)
 	}
 	return errors.Join(errs...)
 }
@@ -231,30 +242,19 @@ func (r *Registry) removeState(name string, cfg Config) {
 	level.Info(r.logger).Log("msg", "operation removed; its poller stopped and its state deleted", "operation", name)
 }
 
-// start starts a poller for cfg. Without a state file, a poller that
-// replaces prev takes over prev's ledger, so its counters continue.
-func (r *Registry) start(cfg Config, prev *running) (*running, error) {
-	p, err := New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if prev != nil && cfg.StateFile == "" {
-		p.adopt(prev.poller.ledger)
-	}
+// start runs p until the registry's context is done or it is stopped.
+func (r *Registry) start(p *Poller) *running {
 	ctx, cancel := context.WithCancel(r.ctx)
-	run := &running{cfg: cfg, poller: p, cancel: cancel, done: make(chan struct{})}
+	run := &running{cfg: p.cfg, poller: p, cancel: cancel, done: make(chan struct{})}
 	go func() { defer close(run.done); p.Run(ctx) }()
-	return run, nil
+	return run
 }
 
-// stop ends the poller, abandoning a call in flight, and releases its
-// state file. It reports whether a call was abandoned.
-func (o *running) stop() bool {
-	busy := o.poller.client.Busy()
+// stop ends the poller, abandoning a call in flight. Its token gate makes
+// the token's next call, by whichever client, wait as after a hang-up.
+func (o *running) stop() {
 	o.cancel()
 	<-o.done
-	o.poller.Close()
-	return busy
 }
 
 // publish swaps in the sorted view scrapes read.
@@ -286,6 +286,7 @@ func (r *Registry) Stop() {
 	defer r.mu.Unlock()
 	for name, o := range r.running {
 		o.stop()
+		o.poller.Close()
 		delete(r.running, name)
 	}
 	r.publish()

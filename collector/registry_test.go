@@ -73,7 +73,7 @@ func value(m *dto.Metric) float64 {
 func TestOperationsAreCountedApartAndNeverWaitForEachOther(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	r := NewRegistry(ctx, nil)
+	r := NewRegistry(ctx, nil, nil)
 	defer r.Stop()
 	srvs := map[string]*wolkvoxtest.Server{}
 	var cfgs []Config
@@ -121,7 +121,7 @@ func TestOperationsAreCountedApartAndNeverWaitForEachOther(t *testing.T) {
 func TestApplyKeepsChangesAddsAndRemoves(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	r := NewRegistry(ctx, nil)
+	r := NewRegistry(ctx, nil, nil)
 	defer r.Stop()
 	newSrv := func(token string) *wolkvoxtest.Server {
 		srv := wolkvoxtest.NewServer(wolkvoxtest.Config{Token: token, Location: bogota, TB: t,
@@ -188,7 +188,7 @@ func TestApplyKeepsChangesAddsAndRemoves(t *testing.T) {
 func TestReloadNeverOverlapsATokensCalls(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	r := NewRegistry(ctx, nil)
+	r := NewRegistry(ctx, nil, nil)
 	defer r.Stop()
 	// One server for both operations: it tells calls apart by token.
 	srv := wolkvoxtest.NewServer(wolkvoxtest.Config{Token: "tok-1", Location: bogota, TB: t,

@@ -41,7 +41,7 @@ func BenchmarkScale200Operations(b *testing.B) {
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	r := NewRegistry(ctx, nil)
+	r := NewRegistry(ctx, nil, nil)
 	defer r.Stop()
 	if err := r.Apply(cfgs); err != nil {
 		b.Fatal(err)

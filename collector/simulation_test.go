@@ -33,7 +33,7 @@ func TestSimulatedDaysAt100kCasesADay(t *testing.T) {
 	cfg.Revisit = 24 * time.Hour
 	cfg.AgentMetrics = true
 	cfg.StateFile = filepath.Join(t.TempDir(), "state")
-	p := newPoller(t, cfg)
+	p := startPoller(t, cfg)
 
 	calls := func(purpose string) float64 { return sum(t, p, "wolkvox_api_requests_total", "purpose="+purpose) }
 	var peakHeap uint64

@@ -20,13 +20,13 @@ func TestFutureMarkInStateFileDoesNotStopPolling(t *testing.T) {
 	clock := &fakeClock{t: time.Date(2027, 1, 1, 0, 0, 0, 0, bogota)}
 	cfg := testConfig(srv, clock)
 	cfg.StateFile = filepath.Join(t.TempDir(), "state")
-	ahead := newPoller(t, cfg)
+	ahead := startPoller(t, cfg)
 	ahead.PollOnce(context.Background())
 	ahead.Close()
 
 	clock.t = t0 // the real time: months behind the saved mark
 	cfg.Revisit = time.Hour
-	p := newPoller(t, cfg)
+	p := startPoller(t, cfg)
 	pollEvery(context.Background(), p, clock, 3, 5*time.Minute)
 	// The saved origin of chat_4 is in the future too; revisits must not
 	// stop before it.
@@ -81,7 +81,7 @@ func TestStateFileIsLockedAndStaleTempsRemoved(t *testing.T) {
 	if err := os.WriteFile(stale, []byte("half a save"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	first := newPoller(t, cfg)
+	first := startPoller(t, cfg)
 	if _, err := os.Stat(stale); !os.IsNotExist(err) {
 		t.Errorf("stale temporary file not removed: %v", err)
 	}
@@ -106,7 +106,7 @@ func TestCrashDuringRevisitingLosesAndDoublesNothing(t *testing.T) {
 	srv := lifecycleFake(t, clock, data)
 	cfg := lifecycleConfig(srv, clock)
 	cfg.StateFile = filepath.Join(t.TempDir(), "state")
-	p := newPoller(t, cfg)
+	p := startPoller(t, cfg)
 	until := t0.Add(4*time.Minute + 2*lifeHorizon)
 	last := -1.0
 	var lastEnd time.Time // of the last new window read
@@ -117,7 +117,7 @@ func TestCrashDuringRevisitingLosesAndDoublesNothing(t *testing.T) {
 			// kill -9: the process and its memory are gone; the lock goes
 			// with its file descriptor.
 			p.lock.Close()
-			p = newPoller(t, cfg)
+			p = startPoller(t, cfg)
 			if got := sum(t, p, "wolkvox_chat_interactions_total"); got < last {
 				t.Fatalf("after a restart chat_interactions_total went back from %v to %v", last, got)
 			}
@@ -150,7 +150,7 @@ func TestCorruptStateFileIsBoundedAndMovedAside(t *testing.T) {
 	}
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	p := newPoller(t, cfg)
+	p := startPoller(t, cfg)
 	runtime.ReadMemStats(&after)
 	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
 		t.Errorf("loading a 30-byte file allocated %d MiB", grew>>20)
@@ -174,7 +174,7 @@ func TestCorruptStateFileIsBoundedAndMovedAside(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	p = newPoller(t, cfg)
+	p = startPoller(t, cfg)
 	p.PollOnce(context.Background()) // renders: would panic on the wrong arity
 	if got, err := os.ReadFile(cfg.StateFile + ".corrupt"); err != nil || len(got) == 0 {
 		t.Errorf("a state file of another version's labels was not moved aside: %v", err)
@@ -189,7 +189,7 @@ func TestFailedSaveIsCounted(t *testing.T) {
 	cfg := testConfig(srv, clock)
 	dir := t.TempDir()
 	cfg.StateFile = filepath.Join(dir, "state")
-	p := newPoller(t, cfg)
+	p := startPoller(t, cfg)
 	p.PollOnce(context.Background())
 	if got := sum(t, p, "wolkvox_exporter_state_save_failures_total"); got != 0 {
 		t.Fatalf("%v failed saves on a good disk", got)

@@ -30,7 +30,7 @@ func TestClocksGoingBackCountEveryRecordOnce(t *testing.T) {
 	clock := &fakeClock{t: change.Add(-90 * time.Minute)}
 	cfg := testConfig(srv, clock)
 	cfg.Client.Location = santiago
-	p := newPoller(t, cfg)
+	p := startPoller(t, cfg)
 
 	// A transfer and a case every 30 s, added as they happen, from the start
 	// of the first window (one interval, ending a delay before now).

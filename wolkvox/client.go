@@ -66,6 +66,11 @@ type Config struct {
 	// ObserveRequest, when set, is called after every call to the API,
 	// because every call spends one token of the daily quota.
 	ObserveRequest func(RequestInfo)
+
+	// Gates are the process's token gates (see Gates): every client of a
+	// process with one token must share them. Nil: gates of the client's
+	// own, which keep only its own calls apart.
+	Gates *Gates
 }
 
 // RequestInfo describes one call to the API.
@@ -93,8 +98,8 @@ func (w Window) String() string {
 type Client struct {
 	cfg      Config
 	endpoint *url.URL
-	turn     chan struct{} // a one-slot semaphore: a mutex callers can stop waiting for
-	token    atomic.Pointer[string]
+	cred     atomic.Pointer[credential]
+	closed   sync.Once
 
 	mu          sync.Mutex
 	noIsolation map[Report]bool // reports whose last fetch gave up on a poison record
@@ -171,9 +176,28 @@ func New(cfg Config) (*Client, error) {
 		cfg.MaxSkips = 0
 	}
 	cfg.Retry = cfg.Retry.withDefaults()
-	c := &Client{cfg: cfg, endpoint: u, turn: make(chan struct{}, 1), noIsolation: map[Report]bool{}}
-	c.token.Store(&cfg.Token)
+	if cfg.Gates == nil {
+		cfg.Gates = NewGates("")
+	}
+	gt, err := cfg.Gates.acquire(cfg.Token)
+	if err != nil {
+		return nil, fmt.Errorf("wolkvox: %w", err)
+	}
+	c := &Client{cfg: cfg, endpoint: u, noIsolation: map[Report]bool{}}
+	c.cred.Store(&credential{token: cfg.Token, gate: gt})
 	return c, nil
+}
+
+// credential is a token and its gate, swapped together.
+type credential struct {
+	token string
+	gate  *gate
+}
+
+// Close lets the client's token go: with the last client of a token, its
+// host-wide lock is released. No call may be in flight or made after.
+func (c *Client) Close() {
+	c.closed.Do(func() { c.cfg.Gates.release(c.cred.Load().gate) })
 }
 
 // CheckToken reports whether token can be sent as the wolkvox-token
@@ -195,26 +219,9 @@ func CheckToken(token string) error {
 	return nil
 }
 
-// Hold waits for the call in flight, if any, to end and keeps the turn
-// until release is called: no call is made meanwhile. A caller rotating
-// tokens among several clients holds them all first, so that no token is
-// ever in two clients' calls at once.
-func (c *Client) Hold(ctx context.Context) (release func(), err error) {
-	select {
-	case c.turn <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	var once sync.Once
-	return func() { once.Do(func() { <-c.turn }) }, nil
-}
-
-// SetTokenHeld replaces the token of a client the caller holds (see
-// Hold). The token must have passed CheckToken.
-func (c *Client) SetTokenHeld(token string) { c.token.Store(&token) }
-
-// SetToken replaces the token, for a rotation without a restart. It waits
-// for a call in flight to end, so no call is made with half of either.
+// SetToken replaces the token, for a rotation without a restart. Calls
+// after it use the new token's gate; it returns once a call in flight on
+// the old token has ended, so the caller may hand the old token on.
 func (c *Client) SetToken(ctx context.Context, token string) error {
 	if token == "" {
 		return errors.New("wolkvox: no token")
@@ -222,17 +229,22 @@ func (c *Client) SetToken(ctx context.Context, token string) error {
 	if err := CheckToken(token); err != nil {
 		return err
 	}
-	release, err := c.Hold(ctx)
-	if err != nil {
-		return err
+	old := c.cred.Load()
+	if old.token == token {
+		return nil
 	}
-	defer release()
-	c.SetTokenHeld(token)
-	return nil
+	gt, err := c.cfg.Gates.acquire(token)
+	if err != nil {
+		return fmt.Errorf("wolkvox: %w", err)
+	}
+	c.cred.Store(&credential{token: token, gate: gt})
+	err = old.gate.enter(ctx, c.cfg.Retry.Sleep)
+	if err == nil {
+		old.gate.leave(false)
+	}
+	c.cfg.Gates.release(old.gate)
+	return err
 }
-
-// Busy reports whether a call is in flight.
-func (c *Client) Busy() bool { return len(c.turn) > 0 }
 
 // HangUpSettle is how long a client waits after hanging up on a server
 // that was still answering before the token's next call.
@@ -293,23 +305,16 @@ func (c *Client) requestURL(report Report, w Window) string {
 // call makes exactly one request and decodes its body with decode, which
 // must read the whole body. It holds the client's turn for the duration.
 func (c *Client) call(ctx context.Context, report Report, w Window, decode func(io.Reader) error) (err error) {
-	select {
-	case c.turn <- struct{}{}:
-	case <-ctx.Done():
-		return c.classify(report, 0, ctx.Err(), ctx)
+	cred := c.cred.Load()
+	if err := cred.gate.enter(ctx, c.cfg.Retry.Sleep); err != nil {
+		return c.classify(report, 0, err, ctx)
 	}
 	// hungUp is set when this client stops listening before the server has
 	// sent its whole answer. The server may not have noticed yet, and would
-	// take the next call for simultaneous use of the token, so the turn is
-	// kept a little longer.
+	// take the token's next call for a simultaneous one: the gate makes
+	// that call wait, whichever client makes it.
 	hungUp := false
-	defer func() {
-		if hungUp {
-			// Through the retry policy's Sleep, so tests need not wait.
-			_ = c.cfg.Retry.Sleep(ctx, hangUpSettle)
-		}
-		<-c.turn
-	}()
+	defer func() { cred.gate.leave(hungUp) }()
 
 	start := time.Now()
 	status := 0
@@ -325,7 +330,7 @@ func (c *Client) call(ctx context.Context, report Report, w Window, decode func(
 	if err != nil {
 		return &Error{Report: report, Reason: ReasonBadRequest, Detail: err.Error(), Err: err}
 	}
-	req.Header.Set("wolkvox-token", *c.token.Load())
+	req.Header.Set("wolkvox-token", cred.token)
 	req.Header.Set("User-Agent", c.cfg.UserAgent)
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.cfg.HTTPClient.Do(req)
@@ -520,7 +525,7 @@ func (c *Client) classify(report Report, status int, err error, ctx context.Cont
 // token is redacted from the whole text first, so a cut cannot leave part
 // of it behind.
 func (c *Client) excerpt(text []byte) string {
-	return excerpt([]byte(redactToken(toValidUTF8(text), *c.token.Load())))
+	return excerpt([]byte(redactToken(toValidUTF8(text), c.cred.Load().token)))
 }
 
 var errTooLarge = errors.New("response body exceeds the size limit")

@@ -427,9 +427,9 @@ func waitIdle(t *testing.T, srv *wolkvoxtest.Server) {
 	}
 }
 
-// TestHangUpPauseGoesThroughRetrySleep: the second kept after a hang-up is
-// waited through the retry policy's Sleep, so a test that replaces Sleep
-// does not wait on the real clock.
+// TestHangUpPauseGoesThroughRetrySleep: the second the token's next call
+// waits after a hang-up is waited through the retry policy's Sleep, so a
+// test that replaces Sleep does not wait on the real clock.
 func TestHangUpPauseGoesThroughRetrySleep(t *testing.T) {
 	srv := newFake(t, traffic())
 	var mu sync.Mutex
@@ -447,6 +447,9 @@ func TestHangUpPauseGoesThroughRetrySleep(t *testing.T) {
 	start := time.Now()
 	if _, _, err := transfersOf(t, c, day); wolkvox.ReasonOf(err) != wolkvox.ReasonTimeout {
 		t.Fatalf("slow call: %v, want a timeout", err)
+	}
+	if _, _, err := transfersOf(t, c, day); err != nil {
+		t.Fatalf("next call: %v", err)
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -5,9 +5,11 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -108,7 +110,7 @@ type Request struct {
 
 // Config configures a Server.
 type Config struct {
-	Token    string         // required token; default "test-token"
+	Token    string         // required token; default "test-token-" and random hex, one per server
 	Location *time.Location // zone of dates on the wire; default UTC
 	Data     Dataset        // what to serve; default an empty Store
 	// StringCodeFor lists the reports whose envelope code is "200" (a
@@ -128,6 +130,11 @@ type Config struct {
 	// the requests it got, so that memory stays flat in long-running demo
 	// mode. DailyQuota then has no effect.
 	ForgetServed bool
+	// HangUpNotice is how long the fake takes to notice that a client
+	// hung up: a PHP server notices only when it next writes, and until
+	// then counts the request as in flight, so a call with the same token
+	// that comes sooner overlaps it. Zero: at once.
+	HangUpNotice time.Duration
 	// TB, when set, fails the test on any overlap of two requests. A
 	// *testing.T fits; the package does not import testing so that the
 	// exporter's demo mode can use it.
@@ -163,7 +170,10 @@ func NewServer(cfg Config) *Server {
 // caller can set its listener or TLS first.
 func NewUnstartedServer(cfg Config) *Server {
 	if cfg.Token == "" {
-		cfg.Token = "test-token"
+		// A token of its own, as every real operation has: two fakes, or
+		// two test processes, never share one, so the exporter's host-wide
+		// token locks keep tests running side by side apart.
+		cfg.Token = "test-token-" + strconv.FormatUint(rand.Uint64(), 16)
 	}
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
@@ -305,10 +315,20 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 			s.mu.Unlock()
 		})
 	}
-	stop := context.AfterFunc(r.Context(), finish)
-	defer func() {
-		stop()
+	hungUp := func() {
+		if s.cfg.HangUpNotice > 0 {
+			time.AfterFunc(s.cfg.HangUpNotice, finish)
+			return
+		}
 		finish()
+	}
+	stop := context.AfterFunc(r.Context(), hungUp)
+	defer func() {
+		if stop() && r.Context().Err() == nil {
+			finish()
+		} else {
+			hungUp()
+		}
 		if index >= 0 {
 			s.mu.Lock()
 			s.requests[index] = req
