@@ -72,8 +72,9 @@ func runBackfill(f *flags, ops *operations, logger log.Logger, stderr io.Writer)
 		return 2
 	}
 	switch {
-	case *bf.step <= 0 || *bf.step > 5*time.Minute:
-		return fail("--step must be positive and at most 5m (Prometheus's lookback), not %v", *bf.step)
+	case *bf.step < time.Second || *bf.step > 5*time.Minute:
+		// A second is the records' own precision, 5m Prometheus's lookback.
+		return fail("--step must be between 1s and 5m (Prometheus's lookback), not %v", *bf.step)
 	case *bf.window < *bf.step || *bf.window > 24*time.Hour:
 		return fail("--window must be between --step and 24h (a day is the checkpoint), not %v", *bf.window)
 	case *bf.prometheusMajor != 2 && *bf.prometheusMajor != 3:

@@ -9,9 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -36,6 +34,7 @@ import (
 	"github.com/wolkvox-exporter/wolkvox_exporter/collector"
 	"github.com/wolkvox-exporter/wolkvox_exporter/config"
 	"github.com/wolkvox-exporter/wolkvox_exporter/internal/demo"
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/safefile"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox/wolkvoxtest"
 )
@@ -142,18 +141,6 @@ func newLogger(f *flags, w io.Writer) (log.Logger, *slog.Logger) {
 // so that they end in one clear line rather than a panic or a silent default.
 func checkFlags(f *flags) error {
 	switch {
-	case *f.interval <= 0:
-		return fmt.Errorf("--poll.interval must be positive, not %v", *f.interval)
-	case *f.delay < 0:
-		return fmt.Errorf("--poll.delay must not be negative, not %v", *f.delay)
-	case *f.maxCatchup < *f.interval:
-		return fmt.Errorf("--poll.max-catchup (%v) must be at least one --poll.interval (%v)", *f.maxCatchup, *f.interval)
-	case *f.timeout <= 0:
-		return fmt.Errorf("--wolkvox.timeout must be positive, not %v", *f.timeout)
-	case *f.dailyQuota < 0:
-		return fmt.Errorf("--wolkvox.daily-quota must be 0 (unknown) or more, not %d", *f.dailyQuota)
-	case *f.revisit < 0:
-		return fmt.Errorf("--chat.revisit must be 0 (off) or positive, not %v", *f.revisit)
 	case *f.maxSeries < 1:
 		return fmt.Errorf("--collector.max-series-per-metric must be positive, not %d", *f.maxSeries)
 	case *f.agentTTL <= 0:
@@ -169,30 +156,14 @@ func checkFlags(f *flags) error {
 	}
 	// exporter-toolkit reads this file only once it is listening.
 	if file := *f.web.WebConfigFile; file != "" {
+		if err := safefile.Check(file, config.MaxWebConfigBytes); err != nil {
+			return fmt.Errorf("--web.config.file: %w", err)
+		}
 		if err := web.Validate(file); err != nil {
 			return fmt.Errorf("--web.config.file %s: %w", file, err)
 		}
 	}
 	return nil
-}
-
-// readToken reads the flags' operation's token from the file, or else the
-// environment.
-func readToken(file string) (string, error) {
-	if file != "" {
-		token, err := config.ReadTokenFile(file)
-		if err != nil {
-			return "", fmt.Errorf("--wolkvox.token-file: %w", err)
-		}
-		return token, nil
-	}
-	if token := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(os.Getenv("WOLKVOX_TOKEN")), "\uFEFF")); token != "" {
-		if err := wolkvox.CheckToken(token); err != nil {
-			return "", fmt.Errorf("WOLKVOX_TOKEN: %w", err)
-		}
-		return token, nil
-	}
-	return "", errors.New("no token: set --wolkvox.token-file or the WOLKVOX_TOKEN environment variable (or try --demo)")
 }
 
 // newHTTPServer returns the server for handler, with bounded timeouts so
@@ -382,23 +353,4 @@ func run(args []string, stderr io.Writer) int {
 	_ = srv.Shutdown(shutdown)
 	registry.Stop()
 	return 0
-}
-
-// checkBaseURL rejects a URL the client cannot use and warns when the token
-// would cross a network in clear text.
-func checkBaseURL(raw string, logger log.Logger) error {
-	// The URL is quoted redacted: it may hold a password.
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("--wolkvox.url %q is not an http(s) URL with a host", wolkvox.RedactURL(raw))
-	}
-	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return fmt.Errorf("--wolkvox.url %q must not have a query or fragment: the exporter writes the query itself (api, date_ini, date_end)", wolkvox.RedactURL(raw))
-	}
-	if u.Scheme == "http" {
-		if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
-			level.Warn(logger).Log("msg", "--wolkvox.url uses plain http to a host that is not loopback: the token crosses the network in clear text", "host", u.Hostname())
-		}
-	}
-	return nil
 }

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/common/version"
 
 	"github.com/wolkvox-exporter/wolkvox_exporter/collector"
@@ -30,68 +32,64 @@ type operations struct {
 // load reads the operations afresh: at start and at every reload, so a
 // changed token file is read again.
 func (o *operations) load() ([]collector.Config, []error) {
+	var resolved []config.Resolved
 	if *o.f.configFile != "" {
-		resolved, errs := config.Load(*o.f.configFile, config.Builtin{
+		var errs []error
+		resolved, errs = config.Load(*o.f.configFile, config.Builtin{
 			Interval: *o.f.interval, Delay: *o.f.delay, MaxCatchup: *o.f.maxCatchup, ChatRevisit: *o.f.revisit, Timeout: *o.f.timeout,
 		})
 		if len(errs) > 0 {
 			return nil, errs
 		}
-		var out []collector.Config
-		for _, r := range resolved {
-			out = append(out, o.poller(r))
+	} else {
+		r, errs := o.fromFlags()
+		if len(errs) > 0 {
+			return nil, errs
 		}
-		return out, nil
+		resolved = []config.Resolved{r}
 	}
-	r, err := o.fromFlags()
-	if err != nil {
-		return nil, []error{err}
+	var out []collector.Config
+	var errs []error
+	for _, r := range resolved {
+		for _, w := range r.Warnings() {
+			level.Warn(o.logger).Log("msg", w, "operation", r.Name)
+		}
+		cfg := o.poller(r)
+		if *o.f.configFile == "" && *o.f.stateFile != "" {
+			cfg.StateFile = *o.f.stateFile
+		}
+		if cfg.StateFile != "" {
+			// Here, so that --config.check and a start agree.
+			if err := collector.CheckStatePath(cfg.StateFile); err != nil {
+				errs = append(errs, fmt.Errorf("operation %s: %w", r.Name, err))
+			}
+		}
+		out = append(out, cfg)
 	}
-	cfg := o.poller(r)
-	if *o.f.stateFile != "" {
-		cfg.StateFile = *o.f.stateFile
-	}
-	return []collector.Config{cfg}, nil
+	return out, errs
 }
 
-// fromFlags is the one operation today's flags describe.
-func (o *operations) fromFlags() (config.Resolved, error) {
+// fromFlags is the one operation the flags describe, checked by the same
+// validator as the file's.
+func (o *operations) fromFlags() (config.Resolved, []error) {
 	f := o.f
-	loc, err := config.LoadZone(*f.timezone)
-	if err != nil {
-		return config.Resolved{}, fmt.Errorf("--wolkvox.timezone: %w", err)
+	d := func(v time.Duration) *model.Duration { m := model.Duration(v); return &m }
+	op := config.Operation{
+		Name: *f.operation, Server: *f.server, URL: *f.baseURL, TokenFile: *f.tokenFile, Timezone: *f.timezone,
+		DailyQuota: *f.dailyQuota,
+		Polling:    config.Polling{Interval: d(*f.interval), Delay: d(*f.delay), MaxCatchup: d(*f.maxCatchup), ChatRevisit: d(*f.revisit), Timeout: d(*f.timeout)},
 	}
-	r := config.Resolved{
-		Name: *f.operation, Server: *f.server, URL: *f.baseURL, TokenFile: *f.tokenFile, Location: loc,
-		DailyQuota: *f.dailyQuota, Interval: *f.interval, Delay: *f.delay, MaxCatchup: *f.maxCatchup,
-		ChatRevisit: *f.revisit, Timeout: *f.timeout,
+	if op.Name == "" {
+		op.Name = defaultName(op.Server, op.URL)
+		if o.demoURL != "" {
+			op.Name = "demo"
+		}
 	}
+	env := os.Getenv("WOLKVOX_TOKEN")
 	if o.demoURL != "" {
-		r.Server, r.URL, r.Token, r.TokenFile = "", o.demoURL, o.demoToken, ""
-		if r.Name == "" {
-			r.Name = "demo"
-		}
-		return r, nil
+		op.Server, op.URL, op.TokenFile, env = "", o.demoURL, "", o.demoToken
 	}
-	if r.Token, err = readToken(*f.tokenFile); err != nil {
-		return r, err
-	}
-	if r.URL != "" {
-		if err := checkBaseURL(r.URL, o.logger); err != nil {
-			return r, err
-		}
-	}
-	if r.Name == "" {
-		r.Name = defaultName(r.Server, r.URL)
-	}
-	if err := config.CheckName(r.Name); err != nil {
-		return r, fmt.Errorf("--wolkvox.operation: %w", err)
-	}
-	if r.Interval < 5*time.Minute {
-		level.Warn(o.logger).Log("msg", "--poll.interval is shorter than the vendor's suggested 5m; every call spends one token of the operation's daily quota (licenses x 1000)",
-			"interval", r.Interval, "tokens_per_day", int(2*24*time.Hour/r.Interval))
-	}
-	return r, nil
+	return config.ResolveFlags(op, env, config.Builtin{})
 }
 
 // defaultName names the flags' operation when --wolkvox.operation does

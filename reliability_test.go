@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-kit/log"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/wolkvox-exporter/wolkvox_exporter/internal/exportertest"
@@ -309,23 +308,4 @@ func makeCert(t *testing.T, dir string) (*x509.CertPool, string, string) {
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
 	return pool, certFile, keyFile
-}
-
-func TestPlainHTTPToARemoteHostWarns(t *testing.T) {
-	for raw, warn := range map[string]bool{
-		"http://10.1.2.3:8080":       true,
-		"http://wv0002.example.com":  true,
-		"https://wv0002.wolkvox.com": false,
-		"http://127.0.0.1:8080":      false,
-		"http://localhost:8080":      false,
-		"http://[::1]:8080":          false,
-	} {
-		var buf strings.Builder
-		if err := checkBaseURL(raw, log.NewLogfmtLogger(&buf)); err != nil {
-			t.Errorf("%s: %v", raw, err)
-		}
-		if got := strings.Contains(buf.String(), "clear text"); got != warn {
-			t.Errorf("%s: warned %v, want %v", raw, got, warn)
-		}
-	}
 }

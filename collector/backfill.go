@@ -188,6 +188,11 @@ func (b *Backfill) Day(ctx context.Context, end time.Time, sink BlockSink) (DayS
 		if final {
 			break
 		}
+		// A day holds thousands of steps between fetches and flushes:
+		// SIGTERM must not wait for the next of those.
+		if err := ctx.Err(); err != nil {
+			return st, &wolkvox.Error{Reason: wolkvox.ReasonCanceled, Err: err}
+		}
 		if t = t.Add(step); t.After(end) {
 			t = end
 		}

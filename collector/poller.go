@@ -101,7 +101,7 @@ func (s *Status) Ready() bool {
 	return len(s.Reports) > 0
 }
 
-// New validates cfg and returns a Poller. It loads the state file, if one
+// New returns a Poller for cfg, which config has validated. It loads the state file, if one
 // is configured; a corrupt one is moved aside and the poller starts fresh.
 func New(cfg Config) (*Poller, error) { return newPoller(cfg, true) }
 
@@ -109,20 +109,7 @@ func New(cfg Config) (*Poller, error) { return newPoller(cfg, true) }
 // another poller of this process does not hold it already) but not read:
 // the poller is to take over a running one's ledger (see takeOver).
 func newPoller(cfg Config, loadState bool) (*Poller, error) {
-	switch {
-	case cfg.Interval <= 0:
-		return nil, errors.New("poll interval must be positive")
-	case cfg.Delay < 0:
-		return nil, fmt.Errorf("poll delay must not be negative, not %v", cfg.Delay)
-	case cfg.MaxCatchup < cfg.Interval:
-		return nil, fmt.Errorf("max catch-up (%v) must be at least one poll interval (%v)", cfg.MaxCatchup, cfg.Interval)
-	case cfg.Revisit < 0:
-		return nil, fmt.Errorf("chat revisit horizon must not be negative, not %v", cfg.Revisit)
-	case cfg.AgentMetrics && cfg.AgentTTL <= 0:
-		return nil, fmt.Errorf("agent TTL must be positive, not %v", cfg.AgentTTL)
-	case cfg.MaxSeriesPerMetric < 0:
-		return nil, fmt.Errorf("max series per metric must not be negative, not %d", cfg.MaxSeriesPerMetric)
-	}
+	// cfg is checked by the config package, the exporter's one validator.
 	if cfg.Clock == nil {
 		cfg.Clock = SystemClock{}
 	}
@@ -217,7 +204,7 @@ func (p *Poller) takeOver(old *Poller) {
 // (see newPoller), and clears what crashed saves left.
 func (p *Poller) lockStateFile() (err error) {
 	path := p.cfg.StateFile
-	if err := checkStatePath(path); err != nil {
+	if err := CheckStatePath(path); err != nil {
 		return err
 	}
 	lock, err := lockState(path)
@@ -449,7 +436,7 @@ func (p *Poller) pollReport(ctx context.Context, report wolkvox.Report, now time
 	took := time.Since(began)
 	p.countPoison(report, stats)
 	if p.failed(report, err, took) {
-		level.Error(logger).Log("msg", "poll failed; the next poll resumes from the last counted window", "window", p.formatWindow(window), "resume_from", p.format(l.marks[report]), "calls", stats.Calls, "err", err)
+		logFailure(logger, "poll failed; the next poll resumes from the last counted window", err, "window", p.formatWindow(window), "resume_from", p.format(l.marks[report]), "calls", stats.Calls)
 		return
 	}
 	p.health.update(report, func(rh *reportHealth) {
@@ -477,6 +464,16 @@ func (p *Poller) failed(report wolkvox.Report, err error, took time.Duration) bo
 		rh.failures[reason]++
 	})
 	return true
+}
+
+// logFailure logs a failed fetch at error level, and one abandoned by a
+// stop (shutdown, or a reload that restarts the poller) as what it is.
+func logFailure(logger log.Logger, msg string, err error, kv ...any) {
+	if wolkvox.ReasonOf(err) == wolkvox.ReasonCanceled {
+		level.Info(logger).Log(append([]any{"msg", "call abandoned: the poller is stopping (shutdown or reload); its successor resumes from the last counted window"}, kv...)...)
+		return
+	}
+	level.Error(logger).Log(append(append([]any{"msg", msg}, kv...), "err", err)...)
 }
 
 // applyInteractions counts a chat_4 piece and weighs it as evidence of
@@ -519,8 +516,8 @@ func (p *Poller) revisit(ctx context.Context, now time.Time) (ok bool) {
 		p.countPoison(wolkvox.ReportInteractions, stats)
 		if err != nil {
 			if p.failed(wolkvox.ReportInteractions, err, time.Since(began)) {
-				level.Error(p.logger).Log("msg", "revisit failed; the next poll resumes from the last counted slice", "report", wolkvox.ReportInteractions,
-					"window", p.formatWindow(window), "calls", stats.Calls, "err", err)
+				logFailure(p.logger, "revisit failed; the next poll resumes from the last counted slice", err, "report", wolkvox.ReportInteractions,
+					"window", p.formatWindow(window), "calls", stats.Calls)
 			}
 			return false
 		}

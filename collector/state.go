@@ -433,9 +433,14 @@ func (l *ledger) readStateV1(r io.Reader) (time.Time, error) {
 	return st.SavedAt, nil
 }
 
-// checkStatePath fails when the state file's directory is not writable, so
-// a bad path stops the exporter at start rather than at the first save.
-func checkStatePath(path string) error {
+// CheckStatePath fails when the state file's directory is not writable,
+// or the path is there but is not a regular file (a FIFO would hang the
+// load, a directory cannot be replaced), so that the problem stops a
+// start, a reload or --config.check instead of every save failing.
+func CheckStatePath(path string) error {
+	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
+		return fmt.Errorf("state file %s is not a regular file (%v)", path, fi.Mode().Type())
+	}
 	f, err := os.CreateTemp(filepath.Dir(path), ".wolkvox-state-check-*")
 	if err != nil {
 		return fmt.Errorf("state file %s is not writable: %w", path, err)

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v2"
 
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/safefile"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
 )
 
@@ -68,6 +69,16 @@ type Builtin struct {
 	Interval, Delay, MaxCatchup, ChatRevisit, Timeout time.Duration
 }
 
+// Limits on the files the exporter reads on a user's behalf. Each is read
+// without blocking (a FIFO, a device or a directory is refused at once)
+// and only up to its limit, so that no file can hang or exhaust a start
+// or a reload.
+const (
+	MaxConfigBytes    = 1 << 20  // a thousand operations take a tenth of it
+	MaxTokenBytes     = 4 << 10  // a token is tens of bytes
+	MaxWebConfigBytes = 64 << 10 // exporter-toolkit's TLS and basic auth file
+)
+
 // validName is what an operation name may be: it becomes a label value
 // and a state file's name.
 var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
@@ -87,7 +98,7 @@ func CheckName(name string) error {
 // Load reads and checks the file at path. It returns every problem it
 // finds, one error each, each naming its operation.
 func Load(path string, builtin Builtin) ([]Resolved, []error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, MaxConfigBytes)
 	if err != nil {
 		return nil, []error{fmt.Errorf("config file: %w", err)}
 	}
@@ -110,7 +121,7 @@ func Load(path string, builtin Builtin) ([]Resolved, []error) {
 		fail := func(format string, a ...any) {
 			errs = append(errs, fmt.Errorf("operation %s: %s", label, fmt.Sprintf(format, a...)))
 		}
-		r, problems := resolve(op, f.Defaults, builtin)
+		r, problems := resolve(op, f.Defaults, builtin, FromFile)
 		for _, p := range problems {
 			fail("%s", p)
 		}
@@ -132,78 +143,6 @@ func Load(path string, builtin Builtin) ([]Resolved, []error) {
 	return out, nil
 }
 
-func resolve(op Operation, defaults Polling, builtin Builtin) (Resolved, []string) {
-	var problems []string
-	r := Resolved{Name: op.Name, Server: op.Server, URL: op.URL, TokenFile: op.TokenFile, DailyQuota: op.DailyQuota}
-	if err := CheckName(op.Name); err != nil {
-		problems = append(problems, err.Error())
-	}
-	switch {
-	case op.Server == "" && op.URL == "":
-		problems = append(problems, "neither server nor url")
-	case op.Server != "" && op.URL != "":
-		problems = append(problems, "both server and url; give one")
-	case op.URL != "":
-		if err := CheckURL(op.URL); err != nil {
-			problems = append(problems, err.Error())
-		}
-	default:
-		if _, err := wolkvox.New(wolkvox.Config{Server: op.Server, Token: "x", Location: time.UTC}); err != nil {
-			problems = append(problems, err.Error())
-		}
-	}
-	if op.TokenFile == "" {
-		problems = append(problems, "no token_file (the token itself never goes in the file)")
-	} else if token, err := ReadTokenFile(op.TokenFile); err != nil {
-		problems = append(problems, err.Error())
-	} else {
-		r.Token = token
-	}
-	if loc, err := LoadZone(op.Timezone); err != nil {
-		problems = append(problems, err.Error())
-	} else {
-		r.Location = loc
-	}
-	if op.DailyQuota < 0 {
-		problems = append(problems, fmt.Sprintf("daily_quota must be 0 (unknown) or more, not %d", op.DailyQuota))
-	}
-	pick := func(own, def *model.Duration, builtin time.Duration) time.Duration {
-		switch {
-		case own != nil:
-			return time.Duration(*own)
-		case def != nil:
-			return time.Duration(*def)
-		}
-		return builtin
-	}
-	r.Interval = pick(op.Interval, defaults.Interval, builtin.Interval)
-	r.Delay = pick(op.Delay, defaults.Delay, builtin.Delay)
-	r.MaxCatchup = pick(op.MaxCatchup, defaults.MaxCatchup, builtin.MaxCatchup)
-	r.ChatRevisit = pick(op.ChatRevisit, defaults.ChatRevisit, builtin.ChatRevisit)
-	r.Timeout = pick(op.Timeout, defaults.Timeout, builtin.Timeout)
-	if err := r.CheckPolling(); err != nil {
-		problems = append(problems, err.Error())
-	}
-	return r, problems
-}
-
-// CheckPolling rejects polling settings that parse but cannot work.
-func (r Resolved) CheckPolling() error {
-	switch {
-	case r.Interval <= 0:
-		return fmt.Errorf("interval must be positive, not %v", r.Interval)
-	case r.Delay < 0:
-		return fmt.Errorf("delay must not be negative, not %v", r.Delay)
-	case r.MaxCatchup < r.Interval:
-		return fmt.Errorf("max_catchup (%v) must be at least one interval (%v)", r.MaxCatchup, r.Interval)
-	case r.ChatRevisit < 0:
-		return fmt.Errorf("chat_revisit must be 0 (off) or positive, not %v", r.ChatRevisit)
-	case r.Timeout <= 0:
-		return fmt.Errorf("timeout must be positive, not %v", r.Timeout)
-	}
-	return nil
-}
-
 // LoadZone loads an operation's time zone, refusing names that do not
 // name one: empty (Go reads it as UTC), Local (whatever the host has) and
 // Factory (tzdata's "not set").
@@ -221,24 +160,20 @@ func LoadZone(name string) (*time.Location, error) {
 	return loc, nil
 }
 
-// CheckURL rejects a base URL the client cannot use, quoting it with
-// any password hidden.
-func CheckURL(raw string) error {
-	_, err := wolkvox.New(wolkvox.Config{BaseURL: raw, Token: "x", Location: time.UTC})
-	return err
-}
-
 // ReadTokenFile reads a token file: a byte-order mark is dropped, white
 // space around the token trimmed, and anything that cannot be an HTTP
 // header value refused, naming the file, never the token.
 func ReadTokenFile(path string) (string, error) {
-	b, err := os.ReadFile(path)
+	b, err := safefile.ReadFile(path, MaxTokenBytes)
 	if err != nil {
-		// Not the path: a token pasted where its file's path belongs
-		// would show in the message.
+		// The path only when it names a file: a token pasted where its
+		// file's path belongs would otherwise show in the message.
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
 			err = pe.Err
+		}
+		if _, statErr := os.Lstat(path); statErr == nil {
+			return "", fmt.Errorf("cannot read token file %s: %w", path, err)
 		}
 		return "", fmt.Errorf("cannot read token file: %w", err)
 	}

@@ -73,7 +73,10 @@ func StartAt(t testing.TB, bin, addr string, env []string, args ...string) *Proc
 	t.Helper()
 	p := &Process{Addr: addr}
 	p.Cmd = exec.Command(bin, append(args, "--web.listen-address="+p.Addr)...)
-	p.Cmd.Env = append(os.Environ(), env...)
+	// A temporary directory of its own, where the exporter keeps its
+	// host-wide token locks: tests side by side may share a token. A test
+	// that wants two processes to meet gives both one TMPDIR in env.
+	p.Cmd.Env = append(append(os.Environ(), "TMPDIR="+t.TempDir()), env...)
 	stderr, err := p.Cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

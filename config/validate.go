@@ -1,0 +1,181 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
+)
+
+// Bounds of every duration an operation takes, from the file or the
+// flags alike. A second is the API's date precision; 31 days is the
+// longest window one call may ask for.
+const (
+	MinDuration = time.Second
+	MaxDuration = 31 * 24 * time.Hour
+	// MaxTimeout bounds one call: the API allows itself 60 s.
+	MaxTimeout = 10 * time.Minute
+	// SuggestedInterval is the vendor's suggested cadence; below it a
+	// warning states the daily token cost.
+	SuggestedInterval = 5 * time.Minute
+)
+
+// Source is where an operation was written, so that each problem names a
+// setting as its user spelled it.
+type Source int
+
+const (
+	FromFile  Source = iota // the configuration file's keys
+	FromFlags               // the command line's flags
+)
+
+var flagNames = map[string]string{
+	"interval": "--poll.interval", "delay": "--poll.delay", "max_catchup": "--poll.max-catchup",
+	"chat_revisit": "--chat.revisit", "timeout": "--wolkvox.timeout", "daily_quota": "--wolkvox.daily-quota",
+	"url": "--wolkvox.url", "server": "--wolkvox.server", "token_file": "--wolkvox.token-file",
+	"timezone": "--wolkvox.timezone", "name": "--wolkvox.operation",
+}
+
+func (s Source) name(setting string) string {
+	if s == FromFlags {
+		return flagNames[setting]
+	}
+	return setting
+}
+
+// prefix introduces an error that names its subject itself (a token
+// file, a zone, a URL): the flag it came from, on the command line.
+func (s Source) prefix(setting string) string {
+	if s == FromFlags {
+		return flagNames[setting] + ": "
+	}
+	return ""
+}
+
+// resolve applies the defaults to op, reads its token and checks it all:
+// the one validator of an operation, whether it comes from the file or
+// the flags. It returns every problem found.
+func resolve(op Operation, defaults Polling, builtin Builtin, src Source) (Resolved, []string) {
+	var problems []string
+	add := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
+	r := Resolved{Name: op.Name, Server: op.Server, URL: op.URL, TokenFile: op.TokenFile, DailyQuota: op.DailyQuota}
+	if err := CheckName(op.Name); err != nil {
+		add("%s%v", src.prefix("name"), err)
+	}
+	switch {
+	case op.Server == "" && op.URL == "":
+		add("neither %s nor %s", src.name("server"), src.name("url"))
+	case op.Server != "" && op.URL != "":
+		add("both %s and %s; give one", src.name("server"), src.name("url"))
+	case op.URL != "":
+		if _, err := wolkvox.New(wolkvox.Config{BaseURL: op.URL, Token: "x", Location: time.UTC}); err != nil {
+			add("%s%v", src.prefix("url"), err)
+		}
+	default:
+		if _, err := wolkvox.New(wolkvox.Config{Server: op.Server, Token: "x", Location: time.UTC}); err != nil {
+			add("%s%v", src.prefix("server"), err)
+		}
+	}
+	switch {
+	case op.TokenFile != "":
+		if token, err := ReadTokenFile(op.TokenFile); err != nil {
+			add("%s%v", src.prefix("token_file"), err)
+		} else {
+			r.Token = token
+		}
+	case src == FromFile:
+		add("no token_file (the token itself never goes in the file)")
+	}
+	if loc, err := LoadZone(op.Timezone); err != nil {
+		add("%s%v", src.prefix("timezone"), err)
+	} else {
+		r.Location = loc
+	}
+	if op.DailyQuota < 0 {
+		add("%s must be 0 (unknown) or more, not %d", src.name("daily_quota"), op.DailyQuota)
+	}
+	pick := func(own, def *model.Duration, builtin time.Duration) time.Duration {
+		switch {
+		case own != nil:
+			return time.Duration(*own)
+		case def != nil:
+			return time.Duration(*def)
+		}
+		return builtin
+	}
+	r.Interval = pick(op.Interval, defaults.Interval, builtin.Interval)
+	r.Delay = pick(op.Delay, defaults.Delay, builtin.Delay)
+	r.MaxCatchup = pick(op.MaxCatchup, defaults.MaxCatchup, builtin.MaxCatchup)
+	r.ChatRevisit = pick(op.ChatRevisit, defaults.ChatRevisit, builtin.ChatRevisit)
+	r.Timeout = pick(op.Timeout, defaults.Timeout, builtin.Timeout)
+	problems = append(problems, r.checkDurations(src)...)
+	return r, problems
+}
+
+// checkDurations bounds every duration (see MinDuration, MaxDuration).
+func (r Resolved) checkDurations(src Source) []string {
+	var problems []string
+	within := func(setting string, d, lo, hi time.Duration, zeroOK bool) {
+		if (zeroOK && d == 0) || (d >= lo && d <= hi) {
+			return
+		}
+		off := ""
+		if zeroOK {
+			off = "0 (off) or "
+		}
+		problems = append(problems, fmt.Sprintf("%s must be %sbetween %v and %v, not %v", src.name(setting), off, model.Duration(lo), model.Duration(hi), model.Duration(d)))
+	}
+	within("interval", r.Interval, MinDuration, MaxDuration, false)
+	within("delay", r.Delay, 0, MaxDuration, false)
+	within("chat_revisit", r.ChatRevisit, MinDuration, MaxDuration, true)
+	within("timeout", r.Timeout, MinDuration, MaxTimeout, false)
+	if r.MaxCatchup < r.Interval || r.MaxCatchup > MaxDuration {
+		problems = append(problems, fmt.Sprintf("%s (%v) must be at least one %s (%v) and at most %v",
+			src.name("max_catchup"), model.Duration(r.MaxCatchup), src.name("interval"), model.Duration(r.Interval), model.Duration(MaxDuration)))
+	}
+	return problems
+}
+
+// ResolveFlags resolves the one operation the command line describes.
+// Its token comes from its token file, or else envToken (WOLKVOX_TOKEN).
+func ResolveFlags(op Operation, envToken string, builtin Builtin) (Resolved, []error) {
+	r, problems := resolve(op, Polling{}, builtin, FromFlags)
+	if op.TokenFile == "" {
+		token := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(envToken), "\uFEFF"))
+		switch err := wolkvox.CheckToken(token); {
+		case token == "":
+			problems = append(problems, "no token: set --wolkvox.token-file or the WOLKVOX_TOKEN environment variable (or try --demo)")
+		case err != nil:
+			problems = append(problems, "WOLKVOX_TOKEN: "+err.Error())
+		default:
+			r.Token = token
+		}
+	}
+	var errs []error
+	for _, p := range problems {
+		errs = append(errs, fmt.Errorf("%s", p))
+	}
+	return r, errs
+}
+
+// Warnings are what may work but should be said, for every operation:
+// the token in clear text over a network, and a cadence faster than the
+// vendor suggests, with its daily token cost.
+func (r Resolved) Warnings() []string {
+	var out []string
+	if u, err := url.Parse(r.URL); err == nil && u.Scheme == "http" {
+		if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			out = append(out, fmt.Sprintf("url uses plain http to %s, not a loopback host: the token crosses the network in clear text", u.Hostname()))
+		}
+	}
+	if r.Interval < SuggestedInterval {
+		out = append(out, fmt.Sprintf("interval %v is shorter than the vendor's suggested %v: new windows alone cost %d tokens a day of the operation's quota (licenses x 1000)",
+			model.Duration(r.Interval), model.Duration(SuggestedInterval), int(2*24*time.Hour/r.Interval)))
+	}
+	return out
+}
