@@ -265,7 +265,10 @@ func TestFullDiskNeverMakesACounterFall(t *testing.T) {
 		v, _ := exportertest.MetricValue(body, name)
 		return v
 	}
-	p.WaitFor(t, "/metrics", 20*time.Second, func(int, string) bool { w.scrape(t, p); return metric(`wolkvox_report_records_total{operation="alpha",`) > 0 })
+	p.WaitFor(t, "/metrics", 20*time.Second, func(int, string) bool {
+		w.scrape(t, p)
+		return metric(`wolkvox_report_records_total{operation="alpha",`) > 0
+	})
 	// Fill the disk.
 	filler, err := os.Create(filepath.Join(mnt, "filler"))
 	if err != nil {
