@@ -146,11 +146,11 @@ func openMetricsSamples(t *testing.T, body []byte) map[string]float64 {
 		p.Labels(&lset)
 		lbls := map[string]string{}
 		lset.Range(func(l labels.Label) {
-			if l.Name != labels.MetricName {
+			if l.Name != model.MetricNameLabel {
 				lbls[l.Name] = l.Value
 			}
 		})
-		out[sampleKey(lset.Get(labels.MetricName), lbls)] = v
+		out[sampleKey(lset.Get(model.MetricNameLabel), lbls)] = v
 	}
 	return out
 }
