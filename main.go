@@ -294,8 +294,14 @@ func run(args []string, stderr io.Writer) int {
 	}
 
 	mux := http.NewServeMux()
+	// OpenMetrics is served to a scraper that asks for it (Prometheus does,
+	// first), as the ecosystem's exporters do; the text format otherwise.
+	// Created timestamps stay off: every counter would gain a _created
+	// series, which Prometheus stores as a series of its own unless its
+	// created-timestamp feature is on.
 	mux.Handle(*f.telemetryPath, promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(slogger.Handler(), slog.LevelError), Registry: reg,
+		EnableOpenMetrics: true,
 	})))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {

@@ -65,6 +65,7 @@ type Poller struct {
 	collector *Collector
 	logger    log.Logger
 	lock      *os.File
+	sched     schedule // when the next poll is due; not under mu (schedule.go)
 
 	mu      sync.Mutex // one poll at a time; guards everything below
 	purpose string     // of the call in flight, for api_requests_total
@@ -292,8 +293,10 @@ func (p *Poller) Run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		p.sched.polling()
 		p.PollOnce(ctx)
 		t.Reset(p.cfg.Interval)
+		p.sched.dueAt(time.Now().Add(p.cfg.Interval))
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -209,4 +210,32 @@ func RequireTool(t testing.TB, name, pkg string) string {
 	}
 	t.Skip(msg)
 	return ""
+}
+
+// RequireGoTool is RequireTool for a program installed with go install,
+// which lands in $(go env GOPATH)/bin, often not on PATH: it looks on PATH
+// first, then there. install is the command that installs it.
+func RequireGoTool(t testing.TB, name, install string) string {
+	t.Helper()
+	if path, err := exec.LookPath(name); err == nil {
+		return path
+	}
+	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
+		for _, dir := range filepath.SplitList(strings.TrimSpace(string(out))) {
+			if path := filepath.Join(dir, "bin", name); isExecutable(path) {
+				return path
+			}
+		}
+	}
+	msg := fmt.Sprintf("%s is not installed (%s)", name, install)
+	if os.Getenv("WOLKVOX_REQUIRE_TOOLS") != "" {
+		t.Fatalf("%s, and WOLKVOX_REQUIRE_TOOLS is set", msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+func isExecutable(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && !info.IsDir() && info.Mode()&0o111 != 0
 }
