@@ -55,6 +55,9 @@ type series struct {
 	n      int // samples in the last chunk
 }
 
+// SegmentSize is the most a block's chunk file preallocates.
+const SegmentSize = 16 << 20
+
 // NewWriter returns a writer of blocks into dir, which must exist.
 func NewWriter(dir string) *Writer {
 	return &Writer{dir: dir, now: time.Now, lb: labels.NewScratchBuilder(16)}
@@ -152,7 +155,11 @@ func (w *Writer) write(ctx context.Context, all []*series) (ulid.ULID, error) {
 		}
 	}()
 
-	cw, err := chunks.NewWriter(filepath.Join(tmp, "chunks"))
+	// Prometheus's default 512 MB segment is preallocated on disk: a
+	// backfill into a file system with less free failed, though a block of
+	// a large operation's two hours holds a few MB. A segment past this
+	// size is cut into another file, as Prometheus does.
+	cw, err := chunks.NewWriter(filepath.Join(tmp, "chunks"), chunks.WithSegmentSize(SegmentSize))
 	if err != nil {
 		return id, err
 	}

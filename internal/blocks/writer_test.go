@@ -120,3 +120,28 @@ func render(lbls []collector.Label) string {
 	b.WriteByte('}')
 	return b.String()
 }
+
+// A backfill into a file system with little room: Prometheus's default
+// chunk segment preallocated 512 MB and failed with "no space left"
+// where a block needs a few kilobytes. A 64 MB tmpfs is the small disk.
+func TestBlocksFitASmallDisk(t *testing.T) {
+	if os.Geteuid() != 0 {
+		if os.Getenv("WOLKVOX_REQUIRE_TOOLS") != "" {
+			t.Fatal("mounting a tmpfs needs root")
+		}
+		t.Skip("mounting a tmpfs needs root")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Fatalf("mount: %v %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
+	w := NewWriter(dir)
+	lbls := labelSet("__name__", "wolkvox_transfers_total", "operation", "bogota")
+	if _, err := w.Append(0, lbls, 1_795_082_400_000, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(context.Background()); err != nil {
+		t.Fatalf("a block on a 64 MB disk: %v", err)
+	}
+}
