@@ -220,7 +220,7 @@ func backfillOperation(ctx context.Context, cfg collector.Config, from, to time.
 	} else if moved > 0 {
 		level.Info(logger).Log("msg", "moved the blocks of a day an interrupted run had finished", "operation", cfg.Operation, "blocks", moved)
 	}
-	defer os.RemoveAll(staging)
+	defer discardStaging(staging)
 	switch mark := b.Mark(); {
 	case mark.IsZero():
 		b.Start(from)
@@ -371,6 +371,17 @@ func settleStaging(staging, output string, mark time.Time) (int, error) {
 		return moved, err
 	}
 	return moved, os.Mkdir(staging, 0o755)
+}
+
+// discardStaging removes what a run leaves staged, unless a day in it is
+// marked complete: that day's checkpoint may be saved already (a move of
+// its blocks failed after it), and removing them would lose the day for
+// good; the next run moves them instead (settleStaging).
+func discardStaging(staging string) {
+	if _, err := os.Stat(filepath.Join(staging, dayDoneFile)); err == nil {
+		return
+	}
+	_ = os.RemoveAll(staging)
 }
 
 // writeSynced writes a small file and flushes it to disk.

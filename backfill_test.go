@@ -92,6 +92,30 @@ func TestSettleStagingFinishesACommittedDay(t *testing.T) {
 	}
 }
 
+// TestAFailedMoveKeepsACommittedDay: when moving a day's blocks fails
+// after its checkpoint was saved, the run's end must leave them staged for
+// the next run to move. It removed them, and the next run, its checkpoint
+// past that day, skipped it: a day lost for good.
+func TestAFailedMoveKeepsACommittedDay(t *testing.T) {
+	const block = "01KAB0000000000000000000ZZ"
+	for _, marked := range []bool{true, false} {
+		staging := filepath.Join(t.TempDir(), "op.staging")
+		if err := os.MkdirAll(filepath.Join(staging, block), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if marked {
+			if err := writeSynced(filepath.Join(staging, dayDoneFile), "2026-11-20T00:00:00-05:00"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		discardStaging(staging)
+		_, err := os.Stat(filepath.Join(staging, block))
+		if kept := err == nil; kept != marked {
+			t.Errorf("day marked complete %v: its block kept %v", marked, kept)
+		}
+	}
+}
+
 // TestBackfillWarnsWhenADayOutspendsTheQuota: an interrupted day is read
 // again whole, so a day that costs more calls than the quota never ends.
 func TestBackfillWarnsWhenADayOutspendsTheQuota(t *testing.T) {
