@@ -207,8 +207,7 @@ func (b *Backfill) Day(ctx context.Context, end time.Time, sink BlockSink) (DayS
 // fetch reads window of both reports into pending, each record copied out
 // of its response so the response can go.
 func (b *Backfill) fetch(ctx context.Context, window wolkvox.Window, pending *eventQueue) (calls, records int, err error) {
-	b.p.purpose = purposeNew
-	stats, err := b.p.client.FetchTransfers(ctx, window, func(_ wolkvox.Window, recs []wolkvox.Transfer) error {
+	stats, err := b.p.client.FetchTransfers(ctx, wolkvox.PurposeNew, window, func(_ wolkvox.Window, recs []wolkvox.Transfer) error {
 		for i := range recs {
 			t := recs[i]
 			pending.push(event{at: orTime(t.Date, window.End), transfer: &t})
@@ -220,7 +219,7 @@ func (b *Backfill) fetch(ctx context.Context, window wolkvox.Window, pending *ev
 	if err != nil {
 		return calls, records, err
 	}
-	stats, err = b.p.client.FetchInteractions(ctx, window, func(_ wolkvox.Window, recs []wolkvox.Interaction) error {
+	stats, err = b.p.client.FetchInteractions(ctx, wolkvox.PurposeNew, window, func(_ wolkvox.Window, recs []wolkvox.Interaction) error {
 		for i := range recs {
 			c := recs[i]
 			for _, e := range caseEvents(&c, window.End) {

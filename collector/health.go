@@ -11,8 +11,8 @@ import (
 
 // Purposes of an API call, the purpose label of wolkvox_api_requests_total.
 const (
-	purposeNew     = "new"     // a window not read before
-	purposeRevisit = "revisit" // chat_4's trailing horizon, read again
+	purposeNew     = string(wolkvox.PurposeNew)
+	purposeRevisit = string(wolkvox.PurposeRevisit)
 )
 
 // health is what the exporter knows of its own polling. Unlike the data

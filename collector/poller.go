@@ -68,7 +68,6 @@ type Poller struct {
 	sched     schedule // when the next poll is due; not under mu (schedule.go)
 
 	mu      sync.Mutex // one poll at a time; guards everything below
-	purpose string     // of the call in flight, for api_requests_total
 	polls   int
 	// unsaved is set while the ledger holds counts its state file does
 	// not: they are not published until a save succeeds.
@@ -138,7 +137,7 @@ func newPoller(cfg Config, loadState bool) (*Poller, error) {
 	cfg.Client.ObserveRequest = func(ri wolkvox.RequestInfo) {
 		// Called on the poller's goroutine, inside a poll, as each call
 		// ends: a scrape sees every call made so far.
-		p.health.update(ri.Report, func(rh *reportHealth) { rh.requests[[2]string{httpCode(ri.Status), p.purpose}]++ })
+		p.health.update(ri.Report, func(rh *reportHealth) { rh.requests[[2]string{httpCode(ri.Status), string(ri.Purpose)}]++ })
 		if observe != nil {
 			observe(ri)
 		}
@@ -412,13 +411,12 @@ func (p *Poller) pollReport(ctx context.Context, report wolkvox.Report, now time
 	}
 	window := wolkvox.Window{Start: start, End: end}
 	began := time.Now()
-	p.purpose = purposeNew
 	var stats wolkvox.FetchStats
 	var err error
 	switch report {
 	case wolkvox.ReportTransfers:
 		inWindow := map[uint64]string{}
-		stats, err = p.client.FetchTransfers(ctx, window, func(piece wolkvox.Window, recs []wolkvox.Transfer) error {
+		stats, err = p.client.FetchTransfers(ctx, wolkvox.PurposeNew, window, func(piece wolkvox.Window, recs []wolkvox.Transfer) error {
 			l.agg.applyTransfers(l.transfers, recs, end, inWindow)
 			l.marks[report] = piece.End
 			return nil
@@ -430,7 +428,7 @@ func (p *Poller) pollReport(ctx context.Context, report wolkvox.Report, now time
 			}
 		}
 	case wolkvox.ReportInteractions:
-		stats, err = p.client.FetchInteractions(ctx, window, func(piece wolkvox.Window, recs []wolkvox.Interaction) error {
+		stats, err = p.client.FetchInteractions(ctx, wolkvox.PurposeNew, window, func(piece wolkvox.Window, recs []wolkvox.Interaction) error {
 			p.applyInteractions(piece, recs, end)
 			l.marks[report] = piece.End
 			return nil
@@ -503,7 +501,6 @@ func (p *Poller) revisit(ctx context.Context, now time.Time) (ok bool) {
 	if !ok || end.Before(start) {
 		return true
 	}
-	p.purpose = purposeRevisit
 	began := time.Now()
 	seenAt := p.end(now)
 	var err error
@@ -511,7 +508,7 @@ func (p *Poller) revisit(ctx context.Context, now time.Time) (ok bool) {
 	// them again would only isolate them again, at a dozen calls each.
 	for _, window := range p.withoutPoison(wolkvox.ReportInteractions, wolkvox.Window{Start: start, End: end}) {
 		var stats wolkvox.FetchStats
-		stats, err = p.client.FetchInteractions(ctx, window, func(piece wolkvox.Window, recs []wolkvox.Interaction) error {
+		stats, err = p.client.FetchInteractions(ctx, wolkvox.PurposeRevisit, window, func(piece wolkvox.Window, recs []wolkvox.Interaction) error {
 			p.applyInteractions(piece, recs, seenAt)
 			l.revisitCursor = p.plan.advance(piece.End, mark, l.origins[wolkvox.ReportInteractions])
 			return nil

@@ -168,7 +168,7 @@ func tlsAPI(b *testing.B, write func(w io.Writer)) *wolkvox.Client {
 
 func fetchAll(b *testing.B, c *wolkvox.Client) int {
 	n := 0
-	_, err := c.FetchInteractions(context.Background(), day, func(_ wolkvox.Window, recs []wolkvox.Interaction) error {
+	_, err := c.FetchInteractions(context.Background(), wolkvox.PurposeNew, day, func(_ wolkvox.Window, recs []wolkvox.Interaction) error {
 		n += len(recs)
 		return nil
 	})

@@ -76,6 +76,7 @@ type Config struct {
 // RequestInfo describes one call to the API.
 type RequestInfo struct {
 	Report   Report
+	Purpose  Purpose
 	Window   Window
 	Status   int // HTTP status; 0 when no response was received
 	Duration time.Duration
@@ -304,7 +305,7 @@ func (c *Client) requestURL(report Report, w Window) string {
 
 // call makes exactly one request and decodes its body with decode, which
 // must read the whole body. It holds the client's turn for the duration.
-func (c *Client) call(ctx context.Context, report Report, w Window, decode func(io.Reader) error) (err error) {
+func (c *Client) call(ctx context.Context, report Report, purpose Purpose, w Window, decode func(io.Reader) error) (err error) {
 	cred := c.cred.Load()
 	if err := cred.gate.enter(ctx, c.cfg.Retry.Sleep); err != nil {
 		return c.classify(report, 0, err, ctx)
@@ -320,7 +321,7 @@ func (c *Client) call(ctx context.Context, report Report, w Window, decode func(
 	status := 0
 	defer func() {
 		if c.cfg.ObserveRequest != nil {
-			c.cfg.ObserveRequest(RequestInfo{Report: report, Window: w, Status: status, Duration: time.Since(start), Err: err})
+			c.cfg.ObserveRequest(RequestInfo{Report: report, Purpose: purpose, Window: w, Status: status, Duration: time.Since(start), Err: err})
 		}
 	}()
 

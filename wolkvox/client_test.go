@@ -59,7 +59,7 @@ func newClient(t *testing.T, srv *wolkvoxtest.Server, edit ...func(*wolkvox.Conf
 func transfersOf(t *testing.T, c *wolkvox.Client, w wolkvox.Window) ([]wolkvox.Transfer, wolkvox.FetchStats, error) {
 	t.Helper()
 	var all []wolkvox.Transfer
-	stats, err := c.FetchTransfers(context.Background(), w, func(_ wolkvox.Window, recs []wolkvox.Transfer) error {
+	stats, err := c.FetchTransfers(context.Background(), wolkvox.PurposeNew, w, func(_ wolkvox.Window, recs []wolkvox.Transfer) error {
 		all = append(all, recs...)
 		return nil
 	})
@@ -69,7 +69,7 @@ func transfersOf(t *testing.T, c *wolkvox.Client, w wolkvox.Window) ([]wolkvox.T
 func interactionsOf(t *testing.T, c *wolkvox.Client, w wolkvox.Window) ([]wolkvox.Interaction, wolkvox.FetchStats, error) {
 	t.Helper()
 	var all []wolkvox.Interaction
-	stats, err := c.FetchInteractions(context.Background(), w, func(_ wolkvox.Window, recs []wolkvox.Interaction) error {
+	stats, err := c.FetchInteractions(context.Background(), wolkvox.PurposeNew, w, func(_ wolkvox.Window, recs []wolkvox.Interaction) error {
 		all = append(all, recs...)
 		return nil
 	})
@@ -365,7 +365,7 @@ func TestWaitingCallerGivesUpWithItsContext(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	_, err := c.FetchTransfers(ctx, day, func(wolkvox.Window, []wolkvox.Transfer) error { return nil })
+	_, err := c.FetchTransfers(ctx, wolkvox.PurposeNew, day, func(wolkvox.Window, []wolkvox.Transfer) error { return nil })
 	if r := wolkvox.ReasonOf(err); r != wolkvox.ReasonTimeout {
 		t.Errorf("reason %q (%v), want timeout", r, err)
 	}
@@ -540,7 +540,7 @@ func TestRetryStopsWithTheCallersContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	start := time.Now()
-	_, err := c.FetchTransfers(ctx, day, func(wolkvox.Window, []wolkvox.Transfer) error { return nil })
+	_, err := c.FetchTransfers(ctx, wolkvox.PurposeNew, day, func(wolkvox.Window, []wolkvox.Transfer) error { return nil })
 	if r := wolkvox.ReasonOf(err); r != wolkvox.ReasonTimeout || time.Since(start) > 5*time.Second {
 		t.Fatalf("reason %q (%v) after %v, want the caller's timeout", r, err, time.Since(start))
 	}
@@ -554,7 +554,7 @@ func TestLongWindowIsSplitAt31Days(t *testing.T) {
 	c := newClient(t, srv)
 	w := wolkvox.Window{Start: time.Date(2026, 1, 1, 0, 0, 0, 0, bogota), End: time.Date(2026, 3, 15, 12, 0, 0, 0, bogota)}
 	var pieces []wolkvox.Window
-	stats, err := c.FetchTransfers(context.Background(), w, func(p wolkvox.Window, _ []wolkvox.Transfer) error {
+	stats, err := c.FetchTransfers(context.Background(), wolkvox.PurposeNew, w, func(p wolkvox.Window, _ []wolkvox.Transfer) error {
 		pieces = append(pieces, p)
 		return nil
 	})
@@ -583,7 +583,7 @@ func TestTruncatedResponseIsSplitUntilUnderTheCap(t *testing.T) {
 	w := wolkvox.Window{Start: day.Start, End: day.Start.Add(2*time.Hour - time.Second)}
 	var pieces []wolkvox.Window
 	var got []wolkvox.Transfer
-	stats, err := c.FetchTransfers(context.Background(), w, func(p wolkvox.Window, recs []wolkvox.Transfer) error {
+	stats, err := c.FetchTransfers(context.Background(), wolkvox.PurposeNew, w, func(p wolkvox.Window, recs []wolkvox.Transfer) error {
 		if len(recs) >= 100 {
 			t.Errorf("piece %v delivered %d records, at the cap", p, len(recs))
 		}
@@ -642,7 +642,7 @@ func TestDeliverErrorStopsTheFetch(t *testing.T) {
 	c := newClient(t, srv)
 	stop := errors.New("stop")
 	w := wolkvox.Window{Start: day.Start, End: day.Start.AddDate(0, 2, 0)}
-	_, err := c.FetchTransfers(context.Background(), w, func(wolkvox.Window, []wolkvox.Transfer) error { return stop })
+	_, err := c.FetchTransfers(context.Background(), wolkvox.PurposeNew, w, func(wolkvox.Window, []wolkvox.Transfer) error { return stop })
 	if !errors.Is(err, stop) || len(srv.Requests()) != 1 {
 		t.Errorf("err %v after %d calls", err, len(srv.Requests()))
 	}
@@ -833,7 +833,7 @@ func TestCutBodyIsRetried(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c2.FetchTransfers(context.Background(), day, func(wolkvox.Window, []wolkvox.Transfer) error { return nil })
+	_, err = c2.FetchTransfers(context.Background(), wolkvox.PurposeNew, day, func(wolkvox.Window, []wolkvox.Transfer) error { return nil })
 	if r := wolkvox.ReasonOf(err); r != wolkvox.ReasonNetwork || calls != 2 {
 		t.Errorf("short Content-Length: reason %q (%v) after %d calls, want network after 2", r, err, calls)
 	}
@@ -878,7 +878,7 @@ func TestPoisonRecordIsIsolatedAndSkipped(t *testing.T) {
 
 	var pieces []wolkvox.Window
 	got := map[string]int{}
-	stats, err := c.FetchTransfers(context.Background(), w, func(p wolkvox.Window, recs []wolkvox.Transfer) error {
+	stats, err := c.FetchTransfers(context.Background(), wolkvox.PurposeNew, w, func(p wolkvox.Window, recs []wolkvox.Transfer) error {
 		pieces = append(pieces, p)
 		for _, r := range recs {
 			got[r.ConnID+" "+r.Date.Format(time.DateTime)]++
@@ -939,7 +939,7 @@ func TestPoisonSkipsAreBounded(t *testing.T) {
 	c := newClient(t, srv, func(c *wolkvox.Config) { c.MaxSkips = 1 })
 	var delivered []wolkvox.Window
 	var records int
-	stats, err := c.FetchTransfers(context.Background(), hour, func(p wolkvox.Window, recs []wolkvox.Transfer) error {
+	stats, err := c.FetchTransfers(context.Background(), wolkvox.PurposeNew, hour, func(p wolkvox.Window, recs []wolkvox.Transfer) error {
 		if len(delivered) > 0 && !p.Start.Equal(delivered[len(delivered)-1].End.Add(time.Second)) {
 			t.Errorf("piece %v does not follow %v", p, delivered[len(delivered)-1])
 		}

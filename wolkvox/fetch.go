@@ -22,14 +22,23 @@ type FetchStats struct {
 // DefaultMaxSkips is how many poison seconds one fetch skips at most.
 const DefaultMaxSkips = 4
 
+// Purpose is why a call is made, for the caller's accounting of its
+// token spend (RequestInfo.Purpose).
+type Purpose string
+
+const (
+	PurposeNew     Purpose = "new"     // a window not read before
+	PurposeRevisit Purpose = "revisit" // chat_4's trailing horizon, read again
+)
+
 // FetchTransfers fetches agent_13_1 over w. See fetch for the contract.
-func (c *Client) FetchTransfers(ctx context.Context, w Window, deliver func(Window, []Transfer) error) (FetchStats, error) {
-	return fetch(ctx, c, ReportTransfers, w, DecodeTransfers, deliver)
+func (c *Client) FetchTransfers(ctx context.Context, purpose Purpose, w Window, deliver func(Window, []Transfer) error) (FetchStats, error) {
+	return fetch(ctx, c, ReportTransfers, purpose, w, DecodeTransfers, deliver)
 }
 
 // FetchInteractions fetches chat_4 over w. See fetch for the contract.
-func (c *Client) FetchInteractions(ctx context.Context, w Window, deliver func(Window, []Interaction) error) (FetchStats, error) {
-	return fetch(ctx, c, ReportInteractions, w, DecodeInteractions, deliver)
+func (c *Client) FetchInteractions(ctx context.Context, purpose Purpose, w Window, deliver func(Window, []Interaction) error) (FetchStats, error) {
+	return fetch(ctx, c, ReportInteractions, purpose, w, DecodeInteractions, deliver)
 }
 
 type decodeFunc[T any] func(io.Reader, *time.Location, int, func(T) error) (int, error)
@@ -64,7 +73,7 @@ type decodeFunc[T any] func(io.Reader, *time.Location, int, func(T) error) (int,
 // clocksBackWithin). The API dates records by wall clock, so a piece that
 // touches the repeated hour also gets that hour's records of the other time
 // round; the caller de-duplicates them.
-func fetch[T any](ctx context.Context, c *Client, report Report, w Window, decode decodeFunc[T], deliver func(Window, []T) error) (FetchStats, error) {
+func fetch[T any](ctx context.Context, c *Client, report Report, purpose Purpose, w Window, decode decodeFunc[T], deliver func(Window, []T) error) (FetchStats, error) {
 	var stats FetchStats
 	w = Window{Start: w.Start.Truncate(time.Second), End: w.End.Truncate(time.Second)}
 	if w.End.Before(w.Start) {
@@ -76,7 +85,7 @@ func fetch[T any](ctx context.Context, c *Client, report Report, w Window, decod
 		if end.After(w.End) {
 			end = w.End
 		}
-		if err := fetchPiece(ctx, c, report, Window{start, end}, decode, deliver, &stats, isolate); err != nil {
+		if err := fetchPiece(ctx, c, report, purpose, Window{start, end}, decode, deliver, &stats, isolate); err != nil {
 			if isPoison(err) {
 				c.setIsolate(report, false)
 			}
@@ -109,14 +118,14 @@ func (c *Client) setIsolate(report Report, ok bool) {
 	}
 }
 
-func fetchPiece[T any](ctx context.Context, c *Client, report Report, w Window, decode decodeFunc[T], deliver func(Window, []T) error, stats *FetchStats, isolate bool) error {
+func fetchPiece[T any](ctx context.Context, c *Client, report Report, purpose Purpose, w Window, decode decodeFunc[T], deliver func(Window, []T) error, stats *FetchStats, isolate bool) error {
 	if change, ok := clocksBackWithin(w, c.cfg.Location); ok {
-		if err := fetchPiece(ctx, c, report, Window{w.Start, change.Add(-time.Second)}, decode, deliver, stats, isolate); err != nil {
+		if err := fetchPiece(ctx, c, report, purpose, Window{w.Start, change.Add(-time.Second)}, decode, deliver, stats, isolate); err != nil {
 			return err
 		}
-		return fetchPiece(ctx, c, report, Window{change, w.End}, decode, deliver, stats, isolate)
+		return fetchPiece(ctx, c, report, purpose, Window{change, w.End}, decode, deliver, stats, isolate)
 	}
-	records, err := fetchWithRetry(ctx, c, report, w, decode, stats)
+	records, err := fetchWithRetry(ctx, c, report, purpose, w, decode, stats)
 	span := w.End.Sub(w.Start)
 	switch {
 	case err == nil:
@@ -136,20 +145,20 @@ func fetchPiece[T any](ctx context.Context, c *Client, report Report, w Window, 
 	}
 	stats.Splits++
 	mid := w.Start.Add(span / 2).Truncate(time.Second)
-	if err := fetchPiece(ctx, c, report, Window{w.Start, mid}, decode, deliver, stats, isolate); err != nil {
+	if err := fetchPiece(ctx, c, report, purpose, Window{w.Start, mid}, decode, deliver, stats, isolate); err != nil {
 		return err
 	}
-	return fetchPiece(ctx, c, report, Window{mid.Add(time.Second), w.End}, decode, deliver, stats, isolate)
+	return fetchPiece(ctx, c, report, purpose, Window{mid.Add(time.Second), w.End}, decode, deliver, stats, isolate)
 }
 
 // fetchWithRetry makes one logical call, retrying transient failures. It
 // returns errAtCap unwrapped when the response reached the record cap.
-func fetchWithRetry[T any](ctx context.Context, c *Client, report Report, w Window, decode decodeFunc[T], stats *FetchStats) ([]T, error) {
+func fetchWithRetry[T any](ctx context.Context, c *Client, report Report, purpose Purpose, w Window, decode decodeFunc[T], stats *FetchStats) ([]T, error) {
 	for attempt := 0; ; attempt++ {
 		var records []T
 		atCap := false
 		stats.Calls++
-		err := c.call(ctx, report, w, func(r io.Reader) error {
+		err := c.call(ctx, report, purpose, w, func(r io.Reader) error {
 			_, err := decode(r, c.cfg.Location, c.cfg.MaxRecords, func(rec T) error {
 				records = append(records, rec)
 				return nil

@@ -29,7 +29,7 @@ func startSlowCall(t *testing.T, srv *wolkvoxtest.Server, c *wolkvox.Client, ctx
 	t.Helper()
 	srv.FailNext(1, wolkvoxtest.Fault{Latency: time.Minute, Reports: []wolkvox.Report{wolkvox.ReportTransfers}})
 	wg.Go(func() {
-		_, err := c.FetchTransfers(ctx, day, func(wolkvox.Window, []wolkvox.Transfer) error { return nil })
+		_, err := c.FetchTransfers(ctx, wolkvox.PurposeNew, day, func(wolkvox.Window, []wolkvox.Transfer) error { return nil })
 		if err == nil {
 			t.Error("the slow call succeeded")
 		}

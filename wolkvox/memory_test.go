@@ -90,7 +90,7 @@ func TestFetching256MBStaysUnder32MB(t *testing.T) {
 	}
 	var got int
 	peak := peakHeap(t, func() {
-		_, err := c.FetchInteractions(context.Background(), day, func(_ wolkvox.Window, recs []wolkvox.Interaction) error {
+		_, err := c.FetchInteractions(context.Background(), wolkvox.PurposeNew, day, func(_ wolkvox.Window, recs []wolkvox.Interaction) error {
 			got += len(recs)
 			return nil
 		})

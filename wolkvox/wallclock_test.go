@@ -47,7 +47,7 @@ func TestClocksGoingBackNoRequestIsInverted(t *testing.T) {
 			})
 			delivered := map[string]bool{}
 			var pieces []wolkvox.Window
-			stats, err := c.FetchTransfers(context.Background(), tc.w, func(p wolkvox.Window, recs []wolkvox.Transfer) error {
+			stats, err := c.FetchTransfers(context.Background(), wolkvox.PurposeNew, tc.w, func(p wolkvox.Window, recs []wolkvox.Transfer) error {
 				pieces = append(pieces, p)
 				for _, r := range recs {
 					delivered[r.ConnID] = true
