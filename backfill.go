@@ -48,7 +48,7 @@ func (b *backfillFlags) add(cmd *kingpin.CmdClause) {
 	b.labels = cmd.Flag("label", "A label of the live scrape, name=value (job and instance), so the backfilled series are the live ones. Repeatable.").StringMap()
 	b.step = cmd.Flag("step", "Spacing of the backfilled samples: under Prometheus's 5-minute lookback.").Default("1m").Duration()
 	b.window = cmd.Flag("window", "Span of history each API call reads: memory holds one window's records; each window costs a call per report. 24h spends the fewest calls.").Default("2h").Duration()
-	b.prometheusMajor = cmd.Flag("prometheus.major", "Major version of the Prometheus that loads the blocks, 2 or 3: 3 stores a histogram's le label as \"5.0\", 2 as \"5\", and the backfilled series must match the live ones.").Default("3").Int()
+	b.prometheusMajor = cmd.Flag("prometheus.major", "Deprecated, no effect: the exporter serves OpenMetrics, so Prometheus 2 and 3 both store a histogram's le label as \"5.0\", as the backfill writes it.").Default("3").Hidden().Int()
 	b.yes = cmd.Flag("yes", "Spend the API calls without asking.").Bool()
 	b.dryRun = cmd.Flag("dry-run", "Print the estimate of API calls and exit.").Bool()
 }

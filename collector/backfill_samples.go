@@ -44,13 +44,14 @@ func newSampleRecorder(extra map[string]string, prometheusMajor int) *sampleReco
 	for _, name := range slices.Sorted(maps.Keys(extra)) {
 		r.extra = append(r.extra, Label{name, extra[name]})
 	}
-	// As each major version stores a classic histogram's le label from a
-	// text scrape of client_golang: 2 as written ("5"), 3 normalised to an
-	// OpenMetrics float ("5.0").
-	r.le = func(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
-	if prometheusMajor >= 3 {
-		r.le = openMetricsFloat
-	}
+	// As Prometheus stores a classic histogram's le label from the live
+	// exporter: it serves OpenMetrics, which Prometheus 2 and 3 both ask
+	// for first, so both store an OpenMetrics float ("5.0"), as 3 also
+	// normalises any other format to. (Before the exporter served
+	// OpenMetrics, Prometheus 2 stored the text format's "5"; prometheusMajor
+	// chose between them and no longer changes anything.)
+	_ = prometheusMajor
+	r.le = openMetricsFloat
 	return r
 }
 

@@ -66,13 +66,14 @@ func MetricNames() map[string]string {
 // so the README's table and the catalogue test can be checked against
 // them. Each carries the operation as a constant label.
 type metricDescs struct {
-	transfers, agentTransfers, transferDuration, agentInfo                      *prometheus.Desc
-	chats, chatsClosed, chatsArchived, agentChats, agentSurvey, survey          *prometheus.Desc
-	resolution, typifications, typificationInfo, openChats, oldestOpen          *prometheus.Desc
-	filterInfo, windowTransfers, windowStart, windowEnd                         *prometheus.Desc
-	up, lastSuccess, pollDuration, pollFailures, records, duplicates, invalid   *prometheus.Desc
-	requests, skipped, seriesOverflow, pollInterval, revisitHorizon, dailyQuota *prometheus.Desc
-	stateSaveFailures, stateLastSave, poisoned                                  *prometheus.Desc
+	// data are the counted data's, by dataFamily key (see catalogue.go).
+	data map[string]*prometheus.Desc
+
+	agentInfo, typificationInfo, openChats, oldestOpen                 *prometheus.Desc
+	filterInfo, windowTransfers, windowStart, windowEnd                *prometheus.Desc
+	up, lastSuccess, pollDuration, pollFailures                        *prometheus.Desc
+	requests, seriesOverflow, pollInterval, revisitHorizon, dailyQuota *prometheus.Desc
+	stateSaveFailures, stateLastSave                                   *prometheus.Desc
 
 	all []*prometheus.Desc
 }
@@ -80,7 +81,7 @@ type metricDescs struct {
 // newDescs builds an operation's descriptors with constLabels; record, if
 // set, sees each as it is made.
 func newDescs(constLabels prometheus.Labels, record func(catalogueEntry)) *metricDescs {
-	d := &metricDescs{}
+	d := &metricDescs{data: map[string]*prometheus.Desc{}}
 	desc := func(name, kind, help string, labels ...string) *prometheus.Desc {
 		fq := prometheus.BuildFQName(namespace, "", name)
 		pd := prometheus.NewDesc(fq, help, labels, constLabels)
@@ -90,18 +91,10 @@ func newDescs(constLabels prometheus.Labels, record func(catalogueEntry)) *metri
 		}
 		return pd
 	}
-	d.transfers = desc("transfers_total", kindCounter, "Transfer and conference legs (agent_13_1 records), counted once each."+cached, "type_call", "skill_id")
-	d.agentTransfers = desc("agent_transfers_total", kindCounter, "Transfer and conference legs by the agent who made (origin) or received (destination) them."+cached, "agent_id", "role", "type_call")
-	d.transferDuration = desc("transfer_duration_seconds", kindHistogram, "Duration of transfer and conference legs (agent_13_1 time)."+cached, "type_call")
+	for _, f := range dataFamilies() {
+		d.data[f.key] = desc(f.name, f.kind, f.help, f.labels...)
+	}
 	d.agentInfo = desc("agent_info", kindGauge, "Agent names by id, for joins with group_left; the latest name seen wins."+cached, "agent_id", "agent_name")
-	d.chats = desc("chat_interactions_total", kindCounter, "Chat, e-mail and social interactions (chat_4 cases), counted once per case when first seen."+cached, "channel", "skill_id")
-	d.chatsClosed = desc("chat_interactions_closed_total", kindCounter, "Cases counted once when first seen with status close."+cached, "channel", "skill_id")
-	d.chatsArchived = desc("chat_interactions_archived_total", kindCounter, "Cases counted once when first seen with status archived."+cached, "channel", "skill_id")
-	d.agentChats = desc("agent_chat_interactions_total", kindCounter, "Interactions by agent name (chat_4 has no agent id), once per case."+cached, "agent_name", "channel")
-	d.agentSurvey = desc("agent_chat_survey_score", kindSummary, "Customer survey scores by agent name, once per case when first seen answered; count and sum only, to keep two series per agent."+cached, "agent_name")
-	d.survey = desc("chat_survey_score", kindHistogram, "Customer survey scores, once per case when first seen answered."+cached, "channel")
-	d.resolution = desc("chat_resolution_duration_seconds", kindHistogram, "close_date - date_creation of cases, once when first seen closed."+cached, "channel")
-	d.typifications = desc("chat_typifications_total", kindCounter, "Cases by typification code, once per case when first seen typified."+cached, "cod_act", "channel")
 	d.typificationInfo = desc("chat_typification_info", kindGauge, "Typification code descriptions, for joins; the latest seen wins."+cached, "cod_act", "cod_description")
 	d.openChats = desc("chat_open_interactions", kindGauge, "Cases seen open and not since seen closed or archived, created within the revisit horizon: the backlog."+cached, "channel", "skill_id")
 	d.oldestOpen = desc("chat_oldest_open_age_seconds", kindGauge, "Age at the last poll of the oldest case counted in wolkvox_chat_open_interactions; 0 when there is none."+cached, "channel")
@@ -113,12 +106,7 @@ func newDescs(constLabels prometheus.Labels, record func(catalogueEntry)) *metri
 	d.lastSuccess = desc("report_last_success_timestamp_seconds", kindGauge, "When the report was last polled successfully."+cached, "report")
 	d.pollDuration = desc("report_poll_duration_seconds", kindGauge, "How long the last poll of the report took."+cached, "report")
 	d.pollFailures = desc("report_poll_failures_total", kindCounter, "Failed polls and revisits by reason; restarts at 0 with the process."+cached, "report", "reason")
-	d.records = desc("report_records_total", kindCounter, "Records counted, duplicates excluded."+cached, "report")
-	d.duplicates = desc("report_duplicate_records_total", kindCounter, "Records seen again (window boundaries, revisits, cases updated) and not counted again as new."+cached, "report")
-	d.invalid = desc("report_invalid_fields_total", kindCounter, "Fields that could not be parsed (dates, durations, scores, objects for strings); the record was still counted."+cached, "report", "field")
 	d.requests = desc("api_requests_total", kindCounter, "Calls to the Wolkvox API by HTTP status (none: no response) and purpose (new windows, or chat_4 revisits). Each call spends one token of the operation's daily quota. Counted as each call ends; restarts at 0 with the process."+cached, "report", "code", "purpose")
-	d.skipped = desc("report_skipped_seconds_total", kindCounter, "Time never fetched because an outage outlasted --poll.max-catchup."+cached, "report")
-	d.poisoned = desc("report_poison_skipped_seconds_total", kindCounter, "Seconds of a report skipped because a record in them broke every response that held it; the log names each."+cached, "report")
 	d.seriesOverflow = desc("series_overflow_total", kindCounter, "Observations counted under the all-\"other\" series because their metric reached --collector.max-series-per-metric label combinations."+cached, "metric")
 	d.pollInterval = desc("exporter_poll_interval_seconds", kindGauge, "The configured --poll.interval.")
 	d.revisitHorizon = desc("exporter_chat_revisit_seconds", kindGauge, "The configured --chat.revisit horizon; 0 when revisiting is off.")

@@ -67,8 +67,8 @@ type Poller struct {
 	lock      *os.File
 	sched     schedule // when the next poll is due; not under mu (schedule.go)
 
-	mu      sync.Mutex // one poll at a time; guards everything below
-	polls   int
+	mu    sync.Mutex // one poll at a time; guards everything below
+	polls int
 	// unsaved is set while the ledger holds counts its state file does
 	// not: they are not published until a save succeeds.
 	unsaved bool

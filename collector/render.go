@@ -76,29 +76,24 @@ func (l *ledger) emit(now time.Time, set renderSettings, descs *metricDescs, e e
 	for skill := range skills {
 		for _, tc := range wolkvox.TypeCalls {
 			if _, ok := a.transfers.values[joinLabels([]string{tc, skill})]; !ok && series < a.transfers.max {
-				e.value(descs.transfers, prometheus.CounterValue, 0, []string{tc, skill})
+				e.value(descs.data["transfers"], prometheus.CounterValue, 0, []string{tc, skill})
 				series++
 			}
 		}
 	}
-	counters(descs.transfers, a.transfers)
-	histograms(descs.transferDuration, a.transferDuration)
-	counters(descs.agentTransfers, a.agentTransfers)
+	// Every family of counted data (catalogue.go).
+	for _, f := range dataFamilies() {
+		if f.counter != nil {
+			counters(descs.data[f.key], f.counter(a))
+		} else {
+			histograms(descs.data[f.key], f.histogram(a))
+		}
+	}
 	for id, seen := range a.agents {
 		if seen.name != "" && id != otherLabel {
 			gauge(descs.agentInfo, 1, id, seen.name)
 		}
 	}
-
-	// Interactions.
-	counters(descs.chats, a.chats)
-	counters(descs.chatsClosed, a.chatsClosed)
-	counters(descs.chatsArchived, a.chatsArchived)
-	counters(descs.agentChats, a.agentChats)
-	histograms(descs.agentSurvey, a.agentSurvey)
-	histograms(descs.survey, a.survey)
-	histograms(descs.resolution, a.resolution)
-	counters(descs.typifications, a.typifications)
 	for code, description := range a.typificationInfo {
 		gauge(descs.typificationInfo, 1, code, description)
 	}
@@ -123,13 +118,6 @@ func (l *ledger) emit(now time.Time, set renderSettings, descs *metricDescs, e e
 			gauge(descs.windowTransfers, v, tc)
 		}
 	}
-
-	// What the ledger counted of each report.
-	counters(descs.records, a.records)
-	counters(descs.duplicates, a.duplicates)
-	counters(descs.invalid, a.invalid)
-	counters(descs.skipped, a.skipped)
-	counters(descs.poisoned, a.poisoned)
 	for name, f := range a.families() {
 		e.value(descs.seriesOverflow, prometheus.CounterValue, f.overflow, []string{name})
 	}
@@ -168,23 +156,6 @@ func (l *ledger) backlog(now time.Time, horizon time.Duration) (map[chatKey]floa
 		}
 	}
 	return open, oldest
-}
-
-// families names every capped family, for the overflow metric.
-func (a *Aggregate) families() map[string]*seriesCap {
-	return map[string]*seriesCap{
-		"wolkvox_transfers_total":                  &a.transfers.seriesCap,
-		"wolkvox_agent_transfers_total":            &a.agentTransfers.seriesCap,
-		"wolkvox_chat_interactions_total":          &a.chats.seriesCap,
-		"wolkvox_chat_interactions_closed_total":   &a.chatsClosed.seriesCap,
-		"wolkvox_chat_interactions_archived_total": &a.chatsArchived.seriesCap,
-		"wolkvox_agent_chat_interactions_total":    &a.agentChats.seriesCap,
-		"wolkvox_chat_typifications_total":         &a.typifications.seriesCap,
-		"wolkvox_transfer_duration_seconds":        &a.transferDuration.seriesCap,
-		"wolkvox_chat_survey_score":                &a.survey.seriesCap,
-		"wolkvox_chat_resolution_duration_seconds": &a.resolution.seriesCap,
-		"wolkvox_agent_chat_survey_score":          &a.agentSurvey.seriesCap,
-	}
 }
 
 func unix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }

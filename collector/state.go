@@ -76,30 +76,6 @@ type savedAgent struct {
 	LastSeen time.Time `json:"last_seen"`
 }
 
-// counterFamilies and histogramFamilies name the families a state file holds.
-func (a *Aggregate) counterFamilies() map[string]*counterFamily {
-	return map[string]*counterFamily{
-		"transfers": a.transfers, "agent_transfers": a.agentTransfers, "chats": a.chats,
-		"chats_closed": a.chatsClosed, "chats_archived": a.chatsArchived, "agent_chats": a.agentChats,
-		"typifications": a.typifications, "records": a.records, "duplicates": a.duplicates,
-		"invalid": a.invalid, "skipped": a.skipped, "poisoned": a.poisoned,
-	}
-}
-
-func (a *Aggregate) histogramFamilies() map[string]*histogramFamily {
-	return map[string]*histogramFamily{
-		"transfer_duration": a.transferDuration, "survey": a.survey, "resolution": a.resolution, "agent_survey": a.agentSurvey,
-	}
-}
-
-// familyArity is how many labels each saved family's series have in this
-// version; a file from a version with other labels is refused, not served.
-var familyArity = map[string]int{
-	"transfers": 2, "agent_transfers": 3, "chats": 2, "chats_closed": 2, "chats_archived": 2, "agent_chats": 2,
-	"typifications": 2, "records": 1, "duplicates": 1, "invalid": 2, "skipped": 1, "poisoned": 1,
-	"h:transfer_duration": 1, "h:survey": 1, "h:resolution": 1, "h:agent_survey": 1,
-}
-
 func (a *Aggregate) labelLimits() map[string]*labelLimit {
 	return map[string]*labelLimit{
 		"type_call": a.typeCalls, "skill_id": a.skills, "channel": a.channels, "cod_act": a.codes,
@@ -332,7 +308,7 @@ func (l *ledger) restore(h *stateHeader) error {
 			ll.value(v)
 		}
 	}
-	counters, histograms := a.counterFamilies(), a.histogramFamilies()
+	counters, histograms, arity := a.counterFamilies(), a.histogramFamilies(), familyArity()
 	for name, series := range h.Counters {
 		f := counters[name]
 		if f == nil {
@@ -342,7 +318,7 @@ func (l *ledger) restore(h *stateHeader) error {
 			if s.Value < 0 {
 				return fmt.Errorf("counter %q is negative", name)
 			}
-			if want := familyArity[name]; len(s.Labels) != want {
+			if want := arity[name]; len(s.Labels) != want {
 				return fmt.Errorf("counter %q has %d labels, this version %d", name, len(s.Labels), want)
 			}
 			f.values[joinLabels(s.Labels)] = s.Value
@@ -355,7 +331,7 @@ func (l *ledger) restore(h *stateHeader) error {
 			return fmt.Errorf("unknown histogram %q", name)
 		}
 		for _, s := range series {
-			if want := familyArity["h:"+name]; len(s.Labels) != want {
+			if want := arity["h:"+name]; len(s.Labels) != want {
 				return fmt.Errorf("histogram %q has %d labels, this version %d", name, len(s.Labels), want)
 			}
 			if len(s.Counts) != len(f.bounds) {

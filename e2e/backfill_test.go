@@ -72,7 +72,7 @@ func TestBackfillJoinsTheLiveCounters(t *testing.T) {
 	backfill := func(extra ...string) (int, string) {
 		args := append([]string{"backfill", "--wolkvox.url=" + api.URL, "--wolkvox.operation=bogota",
 			"--from=" + from.Format(time.RFC3339), "--to=" + to.Format(time.RFC3339), "--output=" + out,
-			"--label=job=wolkvox", "--label=instance=" + instance, "--prometheus.major=2", "--yes"}, extra...)
+			"--label=job=wolkvox", "--label=instance=" + instance, "--yes"}, extra...)
 		cmd := exec.Command(bin, args...)
 		cmd.Env = append(os.Environ(), "WOLKVOX_TOKEN="+api.Token())
 		b, err := cmd.CombinedOutput()
@@ -97,7 +97,7 @@ func TestBackfillJoinsTheLiveCounters(t *testing.T) {
 	// Killed halfway: once a day is written, the process dies mid-run.
 	cmd := exec.Command(bin, "backfill", "--wolkvox.url="+api.URL, "--wolkvox.operation=bogota",
 		"--from="+from.Format(time.RFC3339), "--to="+to.Format(time.RFC3339), "--output="+out,
-		"--label=job=wolkvox", "--label=instance="+instance, "--prometheus.major=2", "--yes")
+		"--label=job=wolkvox", "--label=instance="+instance, "--yes")
 	cmd.Env = append(os.Environ(), "WOLKVOX_TOKEN="+api.Token())
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
