@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"slices"
 	"sync"
 	"time"
@@ -84,14 +85,24 @@ func NewRegistry(ctx context.Context, logger log.Logger, gates *wolkvox.Gates) *
 }
 
 // sameSettings reports whether two operation configs differ at most in
-// their token.
+// their token. It compares every field but those that are not settings
+// (the token, and the process's gates, clock, logger and hooks), so a
+// field added to Config restarts its poller on reload without being
+// listed here.
 func sameSettings(a, b Config) bool {
-	ca, cb := a.Client, b.Client
-	return a.Operation == b.Operation && ca.Server == cb.Server && ca.BaseURL == cb.BaseURL &&
-		ca.Location.String() == cb.Location.String() && ca.Timeout == cb.Timeout && ca.UserAgent == cb.UserAgent &&
-		a.Interval == b.Interval && a.Delay == b.Delay && a.MaxCatchup == b.MaxCatchup && a.Revisit == b.Revisit &&
-		a.AgentMetrics == b.AgentMetrics && a.AgentTTL == b.AgentTTL && a.MaxSeriesPerMetric == b.MaxSeriesPerMetric &&
-		a.DailyQuota == b.DailyQuota && a.StateFile == b.StateFile
+	settings := func(c Config) (Config, string) {
+		zone := ""
+		if c.Client.Location != nil {
+			zone = c.Client.Location.String()
+		}
+		c.Client.Token, c.Client.Location, c.Client.Gates, c.Client.HTTPClient, c.Client.ObserveRequest = "", nil, nil, nil, nil
+		c.Client.Retry.Sleep = nil
+		c.Clock, c.Logger = nil, nil
+		return c, zone
+	}
+	sa, za := settings(a)
+	sb, zb := settings(b)
+	return za == zb && reflect.DeepEqual(sa, sb)
 }
 
 // Apply makes the running operations those of cfgs, and records the

@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -224,5 +225,64 @@ func TestReloadNeverOverlapsATokensCalls(t *testing.T) {
 	}
 	if len(srv.Requests()) < 20 {
 		t.Errorf("only %d calls: the test did not exercise the reloads", len(srv.Requests()))
+	}
+}
+
+// Every setting of an operation, the ones added later included, makes a
+// reload restart its poller; only the token is handed over in place.
+func TestSameSettingsSeesEveryField(t *testing.T) {
+	srv := newFake(t, nil)
+	base := operationConfig("op", srv)
+	other := base
+	other.Client.Token = "another"
+	if !sameSettings(base, other) {
+		t.Error("a new token alone counts as a change of settings")
+	}
+	change := func(v reflect.Value, path string) {
+		var skip = map[string]bool{"Client.Token": true, "Client.Gates": true, "Client.HTTPClient": true, "Client.ObserveRequest": true,
+			"Client.Retry.Sleep": true, "Clock": true, "Logger": true, "Client": true, "Client.Retry": true, "Client.Location": true}
+		if skip[path] {
+			return
+		}
+		switch v.Kind() {
+		case reflect.String:
+			v.SetString(v.String() + "x")
+		case reflect.Int, reflect.Int64:
+			v.SetInt(v.Int() + 1)
+		case reflect.Float64:
+			v.SetFloat(v.Float() + 1)
+		case reflect.Bool:
+			v.SetBool(!v.Bool())
+		default:
+			t.Errorf("%s: a %v setting this test cannot change; teach it", path, v.Kind())
+		}
+	}
+	var walk func(typ reflect.Type, prefix string, get func(*Config) reflect.Value)
+	walk = func(typ reflect.Type, prefix string, get func(*Config) reflect.Value) {
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			path := prefix + f.Name
+			field := func(c *Config) reflect.Value { return get(c).Field(i) }
+			if f.Type.Kind() == reflect.Struct && (path == "Client" || path == "Client.Retry") {
+				walk(f.Type, path+".", field)
+				continue
+			}
+			c := base
+			before := c
+			change(field(&c), path)
+			if reflect.DeepEqual(c, before) {
+				continue
+			}
+			if sameSettings(base, c) {
+				t.Errorf("a change of %s is not seen as a change of settings", path)
+			}
+		}
+	}
+	walk(reflect.TypeOf(base), "", func(c *Config) reflect.Value { return reflect.ValueOf(c).Elem() })
+	loc, _ := time.LoadLocation("America/Lima")
+	moved := base
+	moved.Client.Location = loc
+	if sameSettings(base, moved) {
+		t.Error("a new zone is not seen as a change of settings")
 	}
 }
