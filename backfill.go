@@ -292,17 +292,13 @@ func backfillOperation(ctx context.Context, cfg collector.Config, from, to time.
 
 // resumeFrom is where a backfill of cfg from from will start reading: its
 // state file's checkpoint, when an interrupted run left one within reach.
+// The file is read read-only: an estimate and --dry-run change nothing.
 func resumeFrom(cfg collector.Config, from time.Time) time.Time {
-	if _, err := os.Stat(cfg.StateFile); err != nil {
-		return from // a fresh backfill: nothing to load, and no lock to take
-	}
-	cfg.Logger = log.NewNopLogger()
-	b, err := collector.NewBackfill(cfg, collector.BackfillOptions{Step: time.Minute, Window: time.Minute, PrometheusMajor: 3})
+	mark, err := collector.ReadCheckpoint(cfg)
 	if err != nil {
 		return from // the run itself says what is wrong with the file
 	}
-	defer b.Close()
-	if mark := b.Mark(); !mark.IsZero() && mark.Add(time.Second).After(from) {
+	if !mark.IsZero() && mark.Add(time.Second).After(from) {
 		return mark.Add(time.Second)
 	}
 	return from
@@ -436,3 +432,5 @@ func newProgress(operation string, days int, w io.Writer) *progressbar.ProgressB
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
 	)
 }
+
+var _ collector.BlockSink = (*blocks.Writer)(nil)

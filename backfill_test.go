@@ -136,3 +136,35 @@ func TestBackfillWarnsWhenADayOutspendsTheQuota(t *testing.T) {
 		}
 	}
 }
+
+// A dry run reads a state file read-only: a corrupt one stays where it
+// is, no lock file appears, nothing is removed (it used to be moved aside
+// by the estimate, which built a whole poller).
+func TestDryRunChangesNothingOnDisk(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(out, "0002.state")
+	if err := os.WriteFile(state, []byte("not a state file"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(out, ".0002.state.tmp-123")
+	if err := os.WriteFile(stale, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "backfill", "--wolkvox.server=0002", "--from=2026-11-01", "--to=2026-11-02", "--output="+out, "--dry-run")
+	cmd.Env = append(cleanEnv(t), "WOLKVOX_TOKEN=x")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("dry run: %v\n%s", err, b)
+	}
+	entries, _ := os.ReadDir(out)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if got, err := os.ReadFile(state); err != nil || string(got) != "not a state file" || len(names) != 2 {
+		t.Errorf("the dry run changed the output directory: %v (state: %v)", names, err)
+	}
+}

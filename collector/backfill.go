@@ -5,7 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
+	"os"
 	"time"
+
+	"github.com/go-kit/log"
+
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/blocks"
 
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
 )
@@ -19,9 +26,13 @@ import (
 // exporter continues every counter from the backfilled value and reads on
 // from the backfill's end.
 type Backfill struct {
-	p    *Poller
-	opts BackfillOptions
-	rec  *sampleRecorder
+	cfg    Config
+	client *wolkvox.Client
+	ledger *ledger
+	descs  *metricDescs
+	lock   *os.File
+	opts   BackfillOptions
+	rec    *sampleRecorder
 }
 
 // BackfillOptions are how a backfill reads and writes.
@@ -44,8 +55,8 @@ type BackfillOptions struct {
 	PrometheusMajor int
 }
 
-// Label is one label of a backfilled series.
-type Label struct{ Name, Value string }
+// Label is one label of a backfilled series: the block writer's.
+type Label = blocks.Label
 
 // BlockSink writes a backfill's samples as Prometheus blocks.
 type BlockSink interface {
@@ -74,20 +85,53 @@ func NewBackfill(cfg Config, opts BackfillOptions) (*Backfill, error) {
 	case opts.PrometheusMajor != 2 && opts.PrometheusMajor != 3:
 		return nil, fmt.Errorf("prometheus major version %d: 2 or 3", opts.PrometheusMajor)
 	}
-	p, err := New(cfg)
+	if cfg.Logger == nil {
+		cfg.Logger = log.NewNopLogger()
+	}
+	client, err := wolkvox.New(cfg.Client)
 	if err != nil {
 		return nil, err
 	}
-	return &Backfill{p: p, opts: opts, rec: newSampleRecorder(opts.Labels, opts.PrometheusMajor)}, nil
+	plan := newRevisitPlan(cfg.Revisit, cfg.Interval)
+	lock, l, _, err := openStateFile(cfg.StateFile, func() *ledger { return newLedger(cfg, plan) }, time.Now(), cfg.Logger)
+	if err != nil {
+		client.Close()
+		return nil, err
+	}
+	return &Backfill{cfg: cfg, client: client, ledger: l, descs: newDescs(operationLabels(cfg), nil), lock: lock,
+		opts: opts, rec: newSampleRecorder(opts.Labels, opts.PrometheusMajor)}, nil
 }
 
-// Close releases the state file.
-func (b *Backfill) Close() error { return b.p.Close() }
+// Close lets the token and the state file go.
+func (b *Backfill) Close() error {
+	b.client.Close()
+	return b.lock.Close()
+}
+
+// ReadCheckpoint reads cfg's state file read-only (no lock, nothing moved
+// aside or removed) and returns where a backfill on it resumes: what Mark
+// would say. A missing file is the zero time. For the estimate and
+// --dry-run, which must change nothing on disk.
+func ReadCheckpoint(cfg Config) (time.Time, error) {
+	plan := newRevisitPlan(cfg.Revisit, cfg.Interval)
+	l, _, err := readStateFile(cfg.StateFile, func() *ledger { return newLedger(cfg, plan) }, time.Now())
+	if errors.Is(err, fs.ErrNotExist) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	return l.checkpoint(), nil
+}
 
 // Mark returns where the backfill has got to for both reports (the
 // earlier), or the zero time when it has not started.
-func (b *Backfill) Mark() time.Time {
-	t, c := b.p.ledger.marks[wolkvox.ReportTransfers], b.p.ledger.marks[wolkvox.ReportInteractions]
+func (b *Backfill) Mark() time.Time { return b.ledger.checkpoint() }
+
+// checkpoint is where a backfill has got to for both reports (the
+// earlier), or the zero time when it has not started.
+func (l *ledger) checkpoint() time.Time {
+	t, c := l.marks[wolkvox.ReportTransfers], l.marks[wolkvox.ReportInteractions]
 	if t.IsZero() || c.IsZero() {
 		return time.Time{}
 	}
@@ -100,7 +144,7 @@ func (b *Backfill) Mark() time.Time {
 // Origin returns where the state file's history starts: a backfill's
 // --from, or the first window of a live exporter that ran first.
 func (b *Backfill) Origin() time.Time {
-	t, c := b.p.ledger.origins[wolkvox.ReportTransfers], b.p.ledger.origins[wolkvox.ReportInteractions]
+	t, c := b.ledger.origins[wolkvox.ReportTransfers], b.ledger.origins[wolkvox.ReportInteractions]
 	if c.Before(t) {
 		return c
 	}
@@ -110,8 +154,8 @@ func (b *Backfill) Origin() time.Time {
 // Start sets where a fresh backfill begins: from is the first second read.
 func (b *Backfill) Start(from time.Time) {
 	for _, r := range wolkvox.Reports {
-		b.p.ledger.marks[r] = from.Add(-time.Second)
-		b.p.ledger.origins[r] = from
+		b.ledger.marks[r] = from.Add(-time.Second)
+		b.ledger.origins[r] = from
 	}
 }
 
@@ -123,7 +167,7 @@ func (b *Backfill) Start(from time.Time) {
 // Commit.
 func (b *Backfill) Day(ctx context.Context, end time.Time, sink BlockSink) (DayStats, error) {
 	var st DayStats
-	l := b.p.ledger
+	l := b.ledger
 	step := b.opts.Step
 	start := b.Mark()
 	fetched := start // every record of (start, fetched] is in hand
@@ -177,11 +221,11 @@ func (b *Backfill) Day(ctx context.Context, end time.Time, sink BlockSink) (DayS
 		for pending.Len() > 0 && (final || !pending.peek().at.After(t)) {
 			b.apply(heap.Pop(&pending).(event), t)
 		}
-		if b.p.cfg.AgentMetrics {
+		if b.cfg.AgentMetrics {
 			l.agg.forgetIdleAgents(t)
 		}
 		b.rec.at = t.UnixMilli()
-		l.emit(t, renderSettings{interval: b.p.cfg.Interval, revisit: b.p.cfg.Revisit, dailyQuota: b.p.cfg.DailyQuota}, b.p.descs, b.rec)
+		l.emit(t, renderSettings{interval: b.cfg.Interval, revisit: b.cfg.Revisit, dailyQuota: b.cfg.DailyQuota}, b.descs, b.rec)
 		if b.rec.err != nil {
 			return st, b.rec.err
 		}
@@ -207,7 +251,7 @@ func (b *Backfill) Day(ctx context.Context, end time.Time, sink BlockSink) (DayS
 // fetch reads window of both reports into pending, each record copied out
 // of its response so the response can go.
 func (b *Backfill) fetch(ctx context.Context, window wolkvox.Window, pending *eventQueue) (calls, records int, err error) {
-	stats, err := b.p.client.FetchTransfers(ctx, wolkvox.PurposeNew, window, func(_ wolkvox.Window, recs []wolkvox.Transfer) error {
+	stats, err := b.client.FetchTransfers(ctx, wolkvox.PurposeNew, window, func(_ wolkvox.Window, recs []wolkvox.Transfer) error {
 		for i := range recs {
 			t := recs[i]
 			pending.push(event{at: orTime(t.Date, window.End), transfer: &t})
@@ -219,7 +263,7 @@ func (b *Backfill) fetch(ctx context.Context, window wolkvox.Window, pending *ev
 	if err != nil {
 		return calls, records, err
 	}
-	stats, err = b.p.client.FetchInteractions(ctx, wolkvox.PurposeNew, window, func(_ wolkvox.Window, recs []wolkvox.Interaction) error {
+	stats, err = b.client.FetchInteractions(ctx, wolkvox.PurposeNew, window, func(_ wolkvox.Window, recs []wolkvox.Interaction) error {
 		for i := range recs {
 			c := recs[i]
 			for _, e := range caseEvents(&c, window.End) {
@@ -240,16 +284,19 @@ const block = 2 * time.Hour
 // and the live exporter's starting point. Call it once the day's output
 // is safely on disk.
 func (b *Backfill) Commit(end time.Time) error {
-	l := b.p.ledger
+	l := b.ledger
 	for _, r := range wolkvox.Reports {
 		l.marks[r] = end
 	}
 	l.prune(end)
-	return b.p.save(end)
+	if err := writeFileAtomic(b.cfg.StateFile, func(w io.Writer) error { return l.writeState(w, end) }); err != nil {
+		return fmt.Errorf("saving the checkpoint: %w", err)
+	}
+	return nil
 }
 
 func (b *Backfill) apply(e event, seen time.Time) {
-	l := b.p.ledger
+	l := b.ledger
 	if e.transfer != nil {
 		l.agg.applyTransfers(l.transfers, []wolkvox.Transfer{*e.transfer}, seen, map[uint64]string{})
 		return

@@ -42,7 +42,7 @@ type recordedSeries struct {
 func newSampleRecorder(extra map[string]string, prometheusMajor int) *sampleRecorder {
 	r := &sampleRecorder{descs: map[*prometheus.Desc]*descLabels{}, byDesc: map[*prometheus.Desc]map[string]*recordedSeries{}}
 	for _, name := range slices.Sorted(maps.Keys(extra)) {
-		r.extra = append(r.extra, Label{name, extra[name]})
+		r.extra = append(r.extra, Label{Name: name, Value: extra[name]})
 	}
 	// As Prometheus stores a classic histogram's le label from the live
 	// exporter: it serves OpenMetrics, which Prometheus 2 and 3 both ask
@@ -149,11 +149,11 @@ func (r *sampleRecorder) get(d *prometheus.Desc, t prometheus.ValueType, h *hist
 		s = &recordedSeries{}
 		base := slices.Clone(dl.constLabels)
 		for i, v := range values {
-			base = append(base, Label{dl.variable[i], v})
+			base = append(base, Label{Name: dl.variable[i], Value: v})
 		}
 		base = append(base, r.extra...)
 		series := func(name string, more ...Label) {
-			lbls := append(slices.Clone(base), Label{"__name__", name})
+			lbls := append(slices.Clone(base), Label{Name: "__name__", Value: name})
 			lbls = append(lbls, more...)
 			slices.SortFunc(lbls, func(x, y Label) int { return strings.Compare(x.Name, y.Name) })
 			s.labels = append(s.labels, lbls)
@@ -163,10 +163,10 @@ func (r *sampleRecorder) get(d *prometheus.Desc, t prometheus.ValueType, h *hist
 			series(dl.name)
 		default:
 			for _, bound := range h.bounds {
-				series(dl.name+"_bucket", Label{"le", r.le(bound)})
+				series(dl.name+"_bucket", Label{Name: "le", Value: r.le(bound)})
 			}
 			if h.bounds != nil {
-				series(dl.name+"_bucket", Label{"le", "+Inf"})
+				series(dl.name+"_bucket", Label{Name: "le", Value: "+Inf"})
 			}
 			series(dl.name + "_count")
 			series(dl.name + "_sum")
@@ -225,7 +225,7 @@ func (r *sampleRecorder) labelsOf(d *prometheus.Desc, t prometheus.ValueType, hi
 			dl.variable[i] = lp.GetName()
 			continue
 		}
-		dl.constLabels = append(dl.constLabels, Label{lp.GetName(), lp.GetValue()})
+		dl.constLabels = append(dl.constLabels, Label{Name: lp.GetName(), Value: lp.GetValue()})
 	}
 	r.descs[d] = dl
 	return dl

@@ -2,10 +2,8 @@ package collector
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"slices"
 	"strconv"
@@ -17,7 +15,6 @@ import (
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/wolkvox-exporter/wolkvox_exporter/internal/safefile"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
 )
 
@@ -116,9 +113,8 @@ func newPoller(cfg Config, loadState bool) (*Poller, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = log.NewNopLogger()
 	}
-	var constLabels prometheus.Labels
+	constLabels := operationLabels(cfg)
 	if cfg.Operation != "" {
-		constLabels = prometheus.Labels{"operation": cfg.Operation}
 		cfg.Logger = log.With(cfg.Logger, "operation", cfg.Operation)
 	}
 	plan := newRevisitPlan(cfg.Revisit, cfg.Interval)
@@ -155,6 +151,14 @@ func newPoller(cfg Config, loadState bool) (*Poller, error) {
 	}
 	p.publish(cfg.Clock.Now())
 	return p, nil
+}
+
+// operationLabels are the constant labels of an operation's series.
+func operationLabels(cfg Config) prometheus.Labels {
+	if cfg.Operation == "" {
+		return nil
+	}
+	return prometheus.Labels{"operation": cfg.Operation}
 }
 
 // adopt takes over the ledger of the poller this one replaces (same
@@ -200,66 +204,16 @@ func (p *Poller) takeOver(old *Poller) {
 	p.publish(p.cfg.Clock.Now())
 }
 
-// lockStateFile locks a state file this poller will write but not read
-// (see newPoller), and clears what crashed saves left.
-func (p *Poller) lockStateFile() (err error) {
-	path := p.cfg.StateFile
-	if err := CheckStatePath(path); err != nil {
-		return err
-	}
-	lock, err := lockState(path)
-	if err != nil {
-		return err
-	}
-	p.lock = lock
-	defer func() {
-		// A poller that fails to open keeps no lock: the next try in this
-		// process would find it "in use by another process".
-		if err != nil {
-			p.lock.Close()
-			p.lock = nil
-		}
-	}()
-	if n, err := removeStaleTemps(path); err != nil {
-		return err
-	} else if n > 0 {
-		level.Info(p.logger).Log("msg", "removed temporary state files left by an interrupted save", "count", n)
-	}
-	return nil
-}
-
-// openState locks the state file, clears what crashed saves left, and
-// loads it.
-func (p *Poller) openState() (err error) {
-	path := p.cfg.StateFile
-	if err := p.lockStateFile(); err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			p.lock.Close()
-			p.lock = nil
-		}
-	}()
-	f, err := safefile.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		level.Info(p.logger).Log("msg", "no state file yet; starting fresh", "file", path)
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("reading state file: %w", err)
-	}
-	defer f.Close()
+// openState locks the state file and loads it.
+func (p *Poller) openState() error {
 	now := p.cfg.Clock.Now()
-	savedAt, err := p.ledger.readState(f, now)
+	lock, l, savedAt, err := openStateFile(p.cfg.StateFile, func() *ledger { return newLedger(p.cfg, p.plan) }, now, p.logger)
 	if err != nil {
-		p.ledger = newLedger(p.cfg, p.plan)
-		aside := path + ".corrupt"
-		if rerr := os.Rename(path, aside); rerr != nil {
-			return fmt.Errorf("state file %s is unusable (%v) and could not be moved aside: %w", path, err, rerr)
-		}
-		level.Error(p.logger).Log("msg", "state file is unusable; moved aside, starting fresh", "file", path, "moved_to", aside, "err", err)
-		return nil
+		return err
+	}
+	p.lock, p.ledger = lock, l
+	if len(l.marks) == 0 {
+		return nil // a fresh start
 	}
 	// A mark ahead of now comes from a host whose clock was ahead, or a
 	// clock that stepped back. Waiting for the clock to pass it would stop
@@ -271,7 +225,7 @@ func (p *Poller) openState() (err error) {
 			p.rewind(report, mark, now, "state file's window mark is in the future (a clock ahead, or stepped back)")
 		}
 	}
-	level.Info(p.logger).Log("msg", "resuming from state file", "file", path, "saved_at", p.format(savedAt))
+	level.Info(p.logger).Log("msg", "resuming from state file", "file", p.cfg.StateFile, "saved_at", p.format(savedAt))
 	return nil
 }
 

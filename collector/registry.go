@@ -179,7 +179,7 @@ func (r *Registry) apply(cfgs []Config) error {
 		}
 		p, err := newPoller(pc, load)
 		if err == nil && !load && !sameFile && c.StateFile != "" {
-			err = p.lockStateFile()
+			p.lock, err = lockStateFile(c.StateFile, p.logger)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("operation %s: %w", c.Operation, err))

@@ -30,14 +30,12 @@ import (
 	"github.com/prometheus/prometheus/tsdb/fileutil"
 	"github.com/prometheus/prometheus/tsdb/index"
 	"github.com/prometheus/prometheus/tsdb/tombstones"
-
-	"github.com/wolkvox-exporter/wolkvox_exporter/collector"
 )
 
 // samplesPerChunk is where a chunk is cut, as Prometheus's head cuts them.
 const samplesPerChunk = 120
 
-// Writer is a collector.BlockSink that writes each flushed block into a
+// Writer is a backfill's block sink (collector.BlockSink): it writes each flushed block into a
 // directory.
 type Writer struct {
 	dir    string
@@ -55,6 +53,9 @@ type series struct {
 	n      int // samples in the last chunk
 }
 
+// Label is one label of a series.
+type Label struct{ Name, Value string }
+
 // SegmentSize is the most a block's chunk file preallocates.
 const SegmentSize = 16 << 20
 
@@ -65,7 +66,7 @@ func NewWriter(dir string) *Writer {
 
 // Append adds a sample to the block being built. A series' samples must
 // come in time order.
-func (w *Writer) Append(ref uint64, lbls []collector.Label, t int64, v float64) (uint64, error) {
+func (w *Writer) Append(ref uint64, lbls []Label, t int64, v float64) (uint64, error) {
 	if ref == 0 || ref > uint64(len(w.series)) {
 		w.lb.Reset()
 		for _, l := range lbls {
@@ -244,5 +245,3 @@ func syncDir(dir string) error {
 	}
 	return errors.Join(df.Sync(), df.Close())
 }
-
-var _ collector.BlockSink = (*Writer)(nil)

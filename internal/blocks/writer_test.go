@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wolkvox-exporter/wolkvox_exporter/collector"
 	"github.com/wolkvox-exporter/wolkvox_exporter/internal/exportertest"
 )
 
@@ -21,7 +20,7 @@ func TestPromtoolReadsTheBlocks(t *testing.T) {
 	dir := t.TempDir()
 	w := NewWriter(dir)
 	ctx := context.Background()
-	series := [][]collector.Label{
+	series := [][]Label{
 		labelSet("__name__", "wolkvox_transfers_total", "operation", "bogota", "type_call", "internal"),
 		labelSet("__name__", "wolkvox_transfers_total", "operation", "bogota", "type_call", `a "quoted" \ value`),
 		labelSet("__name__", "wolkvox_chat_survey_score_bucket", "channel", "whatsapp", "le", "5.0"),
@@ -99,16 +98,16 @@ func TestASampleOutOfOrderIsRefused(t *testing.T) {
 	}
 }
 
-func labelSet(pairs ...string) []collector.Label {
-	var ls []collector.Label
+func labelSet(pairs ...string) []Label {
+	var ls []Label
 	for i := 0; i < len(pairs); i += 2 {
-		ls = append(ls, collector.Label{Name: pairs[i], Value: pairs[i+1]})
+		ls = append(ls, Label{Name: pairs[i], Value: pairs[i+1]})
 	}
 	return ls
 }
 
 // render writes a series as promtool tsdb dump does.
-func render(lbls []collector.Label) string {
+func render(lbls []Label) string {
 	var b strings.Builder
 	b.WriteByte('{')
 	for i, l := range lbls {

@@ -1,0 +1,78 @@
+package collector
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/safefile"
+)
+
+// lockStateFile locks the state file at path for a writer (a poller or a
+// backfill), and clears what crashed saves left. A failure keeps no lock:
+// the next try in this process would find it "in use by another process".
+func lockStateFile(path string, logger log.Logger) (lock *os.File, err error) {
+	if err := CheckStatePath(path); err != nil {
+		return nil, err
+	}
+	if lock, err = lockState(path); err != nil {
+		return nil, err
+	}
+	if n, err := removeStaleTemps(path); err != nil {
+		lock.Close()
+		return nil, err
+	} else if n > 0 {
+		level.Info(logger).Log("msg", "removed temporary state files left by an interrupted save", "count", n)
+	}
+	return lock, nil
+}
+
+// openStateFile locks the state file at path and loads it into a ledger
+// from fresh. A file that does not exist gives fresh's ledger; a corrupt
+// one is moved aside (its history lost, logged) and gives a fresh one too.
+func openStateFile(path string, fresh func() *ledger, now time.Time, logger log.Logger) (*os.File, *ledger, time.Time, error) {
+	lock, err := lockStateFile(path, logger)
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	l, savedAt, err := readStateFile(path, fresh, now)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		level.Info(logger).Log("msg", "no state file yet; starting fresh", "file", path)
+		return lock, fresh(), time.Time{}, nil
+	case errors.Is(err, errNotState):
+		aside := path + ".corrupt"
+		if rerr := os.Rename(path, aside); rerr != nil {
+			lock.Close()
+			return nil, nil, time.Time{}, fmt.Errorf("state file %s is unusable (%v) and could not be moved aside: %w", path, err, rerr)
+		}
+		level.Error(logger).Log("msg", "state file is unusable; moved aside, starting fresh", "file", path, "moved_to", aside, "err", err)
+		return lock, fresh(), time.Time{}, nil
+	case err != nil:
+		lock.Close()
+		return nil, nil, time.Time{}, err
+	}
+	return lock, l, savedAt, nil
+}
+
+// readStateFile loads the state file at path into a ledger from fresh,
+// read-only: no lock, nothing moved or removed. A backfill's estimate and
+// --dry-run read a state file this way.
+func readStateFile(path string, fresh func() *ledger, now time.Time) (*ledger, time.Time, error) {
+	f, err := safefile.Open(path)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("reading state file: %w", err)
+	}
+	defer f.Close()
+	l := fresh()
+	savedAt, err := l.readState(f, now)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	return l, savedAt, nil
+}
