@@ -24,7 +24,9 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/wolkvox-exporter/wolkvox_exporter/collector"
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/backfill"
 	"github.com/wolkvox-exporter/wolkvox_exporter/internal/blocks"
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/poller"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
 )
 
@@ -91,7 +93,7 @@ func runBackfill(f *flags, ops *operations, logger log.Logger, stderr io.Writer)
 		return fail("--output: %v", err)
 	}
 	type plan struct {
-		cfg      collector.Config
+		cfg      poller.Config
 		from, to time.Time
 	}
 	var plans []plan
@@ -201,9 +203,9 @@ func sameDate(a, b time.Time) bool {
 	return ay == by && am == bm && ad == bd
 }
 
-func backfillOperation(ctx context.Context, cfg collector.Config, from, to time.Time, bf *backfillFlags, logger log.Logger, stderr io.Writer) int {
+func backfillOperation(ctx context.Context, cfg poller.Config, from, to time.Time, bf *backfillFlags, logger log.Logger, stderr io.Writer) int {
 	loc := cfg.Client.Location
-	b, err := collector.NewBackfill(cfg, collector.BackfillOptions{Labels: *bf.labels, Step: *bf.step, Window: *bf.window, PrometheusMajor: *bf.prometheusMajor})
+	b, err := backfill.New(cfg, backfill.Options{Labels: *bf.labels, Step: *bf.step, Window: *bf.window, PrometheusMajor: *bf.prometheusMajor})
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: error: operation %s: %v\n", exporterName, cfg.Operation, err)
 		return 2
@@ -293,8 +295,8 @@ func backfillOperation(ctx context.Context, cfg collector.Config, from, to time.
 // resumeFrom is where a backfill of cfg from from will start reading: its
 // state file's checkpoint, when an interrupted run left one within reach.
 // The file is read read-only: an estimate and --dry-run change nothing.
-func resumeFrom(cfg collector.Config, from time.Time) time.Time {
-	mark, err := collector.ReadCheckpoint(cfg)
+func resumeFrom(cfg poller.Config, from time.Time) time.Time {
+	mark, err := backfill.ReadCheckpoint(cfg)
 	if err != nil {
 		return from // the run itself says what is wrong with the file
 	}
@@ -433,4 +435,4 @@ func newProgress(operation string, days int, w io.Writer) *progressbar.ProgressB
 	)
 }
 
-var _ collector.BlockSink = (*blocks.Writer)(nil)
+var _ backfill.BlockSink = (*blocks.Writer)(nil)

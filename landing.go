@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 
-	"github.com/wolkvox-exporter/wolkvox_exporter/collector"
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/supervisor"
 )
 
 // windowFormat shows a window bound in the operation's zone, with its offset.
@@ -37,7 +37,7 @@ table.status td.num { text-align: right; min-width: 7rem; }
 // landingPage links the metrics and shows, for each operation and report,
 // the last poll and the polling plan. It has no script: the page is
 // whole without JavaScript, and reloading it is how it updates.
-func landingPage(metricsPath string, registry *collector.Registry, demo bool) http.Handler {
+func landingPage(metricsPath string, registry *supervisor.Supervisor, demo bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/favicon.ico" {
 			// Every browser asks for it; a 404 shows as an error in the
@@ -76,7 +76,7 @@ func landingPage(metricsPath string, registry *collector.Registry, demo bool) ht
 // operation's own cells (its name, next poll and planned spend) span its
 // reports' rows. Every value from the API or the configuration is
 // escaped; the token is in neither.
-func writeStatusTable(b *strings.Builder, ops []collector.OperationStatus, plans map[string]collector.OperationPlan, now time.Time) {
+func writeStatusTable(b *strings.Builder, ops []supervisor.OperationStatus, plans map[string]supervisor.OperationPlan, now time.Time) {
 	b.WriteString(`<h2>Operations</h2><div class="scroll"><table class="status" id="status"><thead><tr>` +
 		`<th scope="col">operation</th><th scope="col">report</th><th scope="col">status</th><th scope="col">last success</th>` +
 		`<th scope="col">latest window</th><th scope="col">last error</th><th scope="col">next poll</th>` +
@@ -116,7 +116,7 @@ func writeStatusTable(b *strings.Builder, ops []collector.OperationStatus, plans
 }
 
 // nextPoll says when the operation polls next, in its zone and from now.
-func nextPoll(plan collector.OperationPlan, loc *time.Location, now time.Time) string {
+func nextPoll(plan supervisor.OperationPlan, loc *time.Location, now time.Time) string {
 	if plan.NextPoll.IsZero() {
 		return "polling now"
 	}
@@ -128,9 +128,9 @@ func nextPoll(plan collector.OperationPlan, loc *time.Location, now time.Time) s
 	return fmt.Sprintf("%s (in %v; every %v)", plan.NextPoll.In(loc).Format("15:04:05 -0700"), in, plan.Interval)
 }
 
-// plannedSpend is collector.PlannedCallsPerDay, against the quota when
+// plannedSpend is poller.PlannedCallsPerDay, against the quota when
 // it is known.
-func plannedSpend(plan collector.OperationPlan) string {
+func plannedSpend(plan supervisor.OperationPlan) string {
 	calls := math.Round(plan.CallsPerDay)
 	if plan.DailyQuota > 0 {
 		return fmt.Sprintf("%.0f of %.0f (%.0f%%)", calls, plan.DailyQuota, 100*calls/plan.DailyQuota)

@@ -31,10 +31,11 @@ import (
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 	sloggokit "github.com/tjhop/slog-gokit"
 
-	"github.com/wolkvox-exporter/wolkvox_exporter/collector"
 	"github.com/wolkvox-exporter/wolkvox_exporter/config"
 	"github.com/wolkvox-exporter/wolkvox_exporter/internal/demo"
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/ledger"
 	"github.com/wolkvox-exporter/wolkvox_exporter/internal/safefile"
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/supervisor"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox/wolkvoxtest"
 )
@@ -88,7 +89,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 		delay:           app.Flag("poll.delay", "How far behind now windows end, for rows that land late. With --demo, 0s unless given.").Default("1m").Duration(),
 		maxCatchup:      app.Flag("poll.max-catchup", "After an outage, fetch at most this far back; older time is skipped and counted.").Default("24h").Duration(),
 		revisit:         app.Flag("chat.revisit", "Re-read chat_4 over this trailing horizon, so that cases closed, surveyed or typified after they were first read are counted. 0 turns it off. With --demo, 30m unless given.").Default("24h").Duration(),
-		maxSeries:       app.Flag("collector.max-series-per-metric", "Label combinations each metric may take; beyond it, observations count under labels \"other\" (wolkvox_series_overflow_total).").Default(strconv.Itoa(collector.DefaultMaxSeriesPerMetric)).Int(),
+		maxSeries:       app.Flag("collector.max-series-per-metric", "Label combinations each metric may take; beyond it, observations count under labels \"other\" (wolkvox_series_overflow_total).").Default(strconv.Itoa(ledger.DefaultMaxSeriesPerMetric)).Int(),
 		agents:          app.Flag("collector.agents", "Export per-agent metrics.").Default("true").Bool(),
 		agentTTL:        app.Flag("collector.agents.ttl", "Drop an agent from the per-agent metrics when not seen for this long.").Default("24h").Duration(),
 		stateFile:       app.Flag("storage.state-file", "File to keep window marks and de-duplication keys in, so a restart neither leaves a gap nor counts twice. Unset: start fresh each time.").String(),
@@ -255,7 +256,7 @@ func run(args []string, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	registry := collector.NewRegistry(ctx, logger, gates)
+	registry := supervisor.New(ctx, logger, gates)
 	if err := registry.Apply(cfgs); err != nil {
 		return fail("%v", err)
 	}

@@ -13,8 +13,9 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/common/version"
 
-	"github.com/wolkvox-exporter/wolkvox_exporter/collector"
 	"github.com/wolkvox-exporter/wolkvox_exporter/config"
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/poller"
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/state"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
 )
 
@@ -31,7 +32,7 @@ type operations struct {
 
 // load reads the operations afresh: at start and at every reload, so a
 // changed token file is read again.
-func (o *operations) load() ([]collector.Config, []error) {
+func (o *operations) load() ([]poller.Config, []error) {
 	var resolved []config.Resolved
 	if *o.f.configFile != "" {
 		var errs []error
@@ -48,7 +49,7 @@ func (o *operations) load() ([]collector.Config, []error) {
 		}
 		resolved = []config.Resolved{r}
 	}
-	var out []collector.Config
+	var out []poller.Config
 	var errs []error
 	for _, r := range resolved {
 		for _, w := range r.Warnings() {
@@ -60,7 +61,7 @@ func (o *operations) load() ([]collector.Config, []error) {
 		}
 		if cfg.StateFile != "" {
 			// Here, so that --config.check and a start agree.
-			if err := collector.CheckStatePath(cfg.StateFile); err != nil {
+			if err := state.CheckStatePath(cfg.StateFile); err != nil {
 				errs = append(errs, fmt.Errorf("operation %s: %w", r.Name, err))
 			}
 		}
@@ -105,9 +106,9 @@ func defaultName(server, rawURL string) string {
 }
 
 // poller makes a resolved operation's poller config.
-func (o *operations) poller(r config.Resolved) collector.Config {
+func (o *operations) poller(r config.Resolved) poller.Config {
 	f := o.f
-	cfg := collector.Config{
+	cfg := poller.Config{
 		Operation: r.Name,
 		Client: wolkvox.Config{
 			Server: r.Server, BaseURL: r.URL, Token: r.Token, Location: r.Location, Timeout: r.Timeout,

@@ -10,14 +10,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/ledger"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
 )
 
 // bigAggregate holds 2,000 agents who each made and received every type of
 // transfer and handled every channel: about 40,000 series.
-func bigAggregate() *ledger {
-	l := newLedger(Config{AgentMetrics: true, AgentTTL: 24 * time.Hour, Interval: 5 * time.Minute}, newRevisitPlan(24*time.Hour, 5*time.Minute))
-	a := l.agg
+func bigAggregate() *ledger.Ledger {
+	l := ledger.New(ledger.Settings{AgentMetrics: true, AgentTTL: 24 * time.Hour, Interval: 5 * time.Minute, Revisit: 24 * time.Hour})
 	var recs []wolkvox.Transfer
 	var chats []wolkvox.Interaction
 	for i := range 2000 {
@@ -31,8 +31,8 @@ func bigAggregate() *ledger {
 			chats = append(chats, wolkvox.Interaction{CaseID: id + ch, Channel: ch, AgentName: name, Status: "open"})
 		}
 	}
-	a.applyTransfers(l.transfers, recs, t0, map[uint64]string{})
-	a.applyInteractions(l.cases, chats, t0)
+	l.ApplyTransfers(recs, t0, map[uint64]string{})
+	l.ApplyInteractions(chats, t0)
 	return l
 }
 
@@ -65,11 +65,11 @@ func scrape(b *testing.B, reg *prometheus.Registry) {
 // Reproduce: go test ./collector -run '^$' -bench 'Scrape|Render' -benchmem -count 5
 func BenchmarkScrape(b *testing.B) {
 	a := bigAggregate()
-	metrics := a.render(t0, benchSettings, benchDescs)
+	metrics := Render(a, t0, benchSettings, benchDescs)
 	b.Logf("%d series", len(metrics))
 	b.Run("collector", func(b *testing.B) {
-		c := newCollector(benchDescs)
-		c.publish(metrics)
+		c := NewCollector(benchDescs, nil)
+		c.Publish(metrics)
 		reg := prometheus.NewRegistry()
 		reg.MustRegister(c)
 		scrape(b, reg)
@@ -77,14 +77,14 @@ func BenchmarkScrape(b *testing.B) {
 	b.Run("prebuilt", func(b *testing.B) {
 		// Independent copies of the metrics, so neither side shares state.
 		reg := prometheus.NewRegistry()
-		reg.MustRegister(prebuilt(bigAggregate().render(t0, benchSettings, benchDescs)))
+		reg.MustRegister(prebuilt(Render(bigAggregate(), t0, benchSettings, benchDescs)))
 		scrape(b, reg)
 	})
 }
 
 var (
-	benchSettings = renderSettings{interval: 5 * time.Minute, revisit: 24 * time.Hour}
-	benchDescs    = newDescs(prometheus.Labels{"operation": "bench"}, nil)
+	benchSettings = ledger.RenderSettings{Interval: 5 * time.Minute, Revisit: 24 * time.Hour}
+	benchDescs    = NewDescs(prometheus.Labels{"operation": "bench"})
 )
 
 // BenchmarkRender is the cost moved from every scrape to every poll.
@@ -92,6 +92,6 @@ func BenchmarkRender(b *testing.B) {
 	a := bigAggregate()
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = a.render(t0, benchSettings, benchDescs)
+		_ = Render(a, t0, benchSettings, benchDescs)
 	}
 }

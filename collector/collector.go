@@ -6,20 +6,38 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Collector serves the latest snapshot the poller rendered. It implements
-// prometheus.Collector.
+// Collector serves an operation's latest published snapshot and its live
+// health. It implements prometheus.Collector.
 type Collector struct {
 	snapshot atomic.Pointer[[]prometheus.Metric]
-	descs    *metricDescs
-	health   *health // live per call; nil in tests of the snapshot alone
+	descs    *Descs
+	health   atomic.Pointer[Health]
 }
 
-// newCollector returns a collector of descs with nothing to serve yet.
-func newCollector(descs *metricDescs) *Collector { return &Collector{descs: descs} }
+// NewCollector returns a collector of descs with nothing to serve yet
+// but health.
+func NewCollector(descs *Descs, health *Health) *Collector {
+	c := &Collector{descs: descs}
+	c.health.Store(health)
+	return c
+}
 
-// publish swaps in a new snapshot. A scrape sees the old one or the new
+// Publish swaps in a new snapshot. A scrape sees the old one or the new
 // one, never half of either.
-func (c *Collector) publish(metrics []prometheus.Metric) { c.snapshot.Store(&metrics) }
+func (c *Collector) Publish(metrics []prometheus.Metric) { c.snapshot.Store(&metrics) }
+
+// TakeOver serves what old serves, its health and its snapshot, for a
+// poller that continues another (a reload) and has nothing saved of its
+// own yet.
+func (c *Collector) TakeOver(old *Collector, snapshot bool) {
+	c.health.Store(old.health.Load())
+	if snapshot {
+		c.snapshot.Store(old.snapshot.Load())
+	}
+}
+
+// Health returns the health the collector serves.
+func (c *Collector) Health() *Health { return c.health.Load() }
 
 // Describe sends every descriptor the collector may serve.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
@@ -28,14 +46,14 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
-// Collect sends the latest snapshot.
+// Collect sends the latest snapshot and the live health.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	if p := c.snapshot.Load(); p != nil {
 		for _, m := range *p {
 			ch <- m
 		}
 	}
-	if c.health != nil {
-		c.health.collect(ch, c.descs)
+	if h := c.health.Load(); h != nil {
+		h.collect(ch, c.descs)
 	}
 }

@@ -1,9 +1,7 @@
-// Package collector turns Wolkvox reports into Prometheus metrics.
-//
-// A Poller fetches agent_13_1 and then chat_4, one after the other, over
-// contiguous windows of operation-local time. It counts each record exactly
-// once into an Aggregate, renders the aggregate into constant metrics, and
-// swaps that snapshot in atomically. The Collector serves the latest
-// snapshot: a scrape never calls the API, so any number of Prometheus
-// servers can scrape without spending quota.
+// Package collector is the exporter's Prometheus side, and nothing else:
+// descriptors made from the catalogue (internal/ledger), a ledger rendered
+// into constant metrics once per poll, an operation's live health, and
+// the prometheus.Collector that serves the latest published snapshot. A
+// scrape never calls the API, so any number of Prometheus servers can
+// scrape without spending quota.
 package collector

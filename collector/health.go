@@ -1,11 +1,13 @@
 package collector
 
 import (
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/ledger"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
 )
 
@@ -15,14 +17,14 @@ const (
 	purposeRevisit = string(wolkvox.PurposeRevisit)
 )
 
-// health is what the exporter knows of its own polling. Unlike the data
+// Health is what the exporter knows of its own polling. Unlike the data
 // counters, it is published as it happens, call by call, so that a scrape
 // during a long poll (retries and backoff can take minutes) shows the
 // calls made so far and a failure at once. It lives as long as the
 // process: these counters restart at 0, as any process's counters do,
 // because a value restored from a file could be lower than one already
 // scraped, which Prometheus would read as a reset and count twice.
-type health struct {
+type Health struct {
 	mu      sync.Mutex
 	reports map[wolkvox.Report]*reportHealth
 
@@ -41,40 +43,85 @@ type reportHealth struct {
 	requests     map[[2]string]float64 // code, purpose
 }
 
-func newHealth() *health {
-	h := &health{reports: map[wolkvox.Report]*reportHealth{}}
+// NewHealth returns the health of an operation that has not polled yet.
+func NewHealth() *Health {
+	h := &Health{reports: map[wolkvox.Report]*reportHealth{}}
 	for _, r := range wolkvox.Reports {
 		h.reports[r] = &reportHealth{failures: map[wolkvox.Reason]float64{}, requests: map[[2]string]float64{}}
 	}
 	return h
 }
 
-func (h *health) update(report wolkvox.Report, fn func(*reportHealth)) {
+func (h *Health) update(report wolkvox.Report, fn func(*reportHealth)) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	fn(h.reports[report])
 }
 
+// CountRequest counts one call to the API as it ends: every call spends a
+// token, whatever it returns. status 0 means no response.
+func (h *Health) CountRequest(report wolkvox.Report, status int, purpose wolkvox.Purpose) {
+	code := "none"
+	if status != 0 {
+		code = strconv.Itoa(status)
+	}
+	h.update(report, func(rh *reportHealth) { rh.requests[[2]string{code, string(purpose)}]++ })
+}
+
+// PollSucceeded records a poll of report at now that read window whole.
+func (h *Health) PollSucceeded(report wolkvox.Report, now time.Time, window wolkvox.Window) {
+	h.update(report, func(rh *reportHealth) {
+		rh.polled, rh.up, rh.lastSuccess, rh.lastError, rh.window = true, true, now, "", window
+	})
+}
+
+// PollTook records how long a successful fetch took.
+func (h *Health) PollTook(report wolkvox.Report, took time.Duration) {
+	h.update(report, func(rh *reportHealth) { rh.pollDuration = took })
+}
+
+// PollFailed records a failed fetch at once, by reason.
+func (h *Health) PollFailed(report wolkvox.Report, reason wolkvox.Reason, err error, took time.Duration) {
+	h.update(report, func(rh *reportHealth) {
+		rh.polled, rh.up, rh.pollDuration, rh.lastError = true, false, took, err.Error()
+		rh.failures[reason]++
+	})
+}
+
+// SaveFailed counts a failed write of the state file.
+func (h *Health) SaveFailed() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.stateSaveFailures++
+}
+
+// Saved records a successful write of the state file at t.
+func (h *Health) Saved(t time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.stateLastSave = t
+}
+
 // collect renders the health metrics. It runs per scrape; there are a few
 // dozen of them.
-func (h *health) collect(ch chan<- prometheus.Metric, descs *metricDescs) {
+func (h *Health) collect(ch chan<- prometheus.Metric, d *Descs) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, report := range wolkvox.Reports {
 		rh, r := h.reports[report], string(report)
 		if rh.polled {
-			ch <- prometheus.MustNewConstMetric(descs.up, prometheus.GaugeValue, boolValue(rh.up), r)
-			ch <- prometheus.MustNewConstMetric(descs.pollDuration, prometheus.GaugeValue, rh.pollDuration.Seconds(), r)
+			ch <- prometheus.MustNewConstMetric(d.Of(ledger.ReportUp), prometheus.GaugeValue, Bool(rh.up), r)
+			ch <- prometheus.MustNewConstMetric(d.Of(ledger.PollDuration), prometheus.GaugeValue, rh.pollDuration.Seconds(), r)
 		}
 		if !rh.lastSuccess.IsZero() {
-			ch <- prometheus.MustNewConstMetric(descs.lastSuccess, prometheus.GaugeValue, unix(rh.lastSuccess), r)
+			ch <- prometheus.MustNewConstMetric(d.Of(ledger.LastSuccess), prometheus.GaugeValue, Unix(rh.lastSuccess), r)
 		}
 		if !rh.window.End.IsZero() {
-			ch <- prometheus.MustNewConstMetric(descs.windowStart, prometheus.GaugeValue, unix(rh.window.Start), r)
-			ch <- prometheus.MustNewConstMetric(descs.windowEnd, prometheus.GaugeValue, unix(rh.window.End), r)
+			ch <- prometheus.MustNewConstMetric(d.Of(ledger.WindowStart), prometheus.GaugeValue, Unix(rh.window.Start), r)
+			ch <- prometheus.MustNewConstMetric(d.Of(ledger.WindowEnd), prometheus.GaugeValue, Unix(rh.window.End), r)
 		}
 		for _, reason := range wolkvox.Reasons {
-			ch <- prometheus.MustNewConstMetric(descs.pollFailures, prometheus.CounterValue, rh.failures[reason], r, string(reason))
+			ch <- prometheus.MustNewConstMetric(d.Of(ledger.PollFailures), prometheus.CounterValue, rh.failures[reason], r, string(reason))
 		}
 		requests := map[[2]string]float64{{"200", purposeNew}: 0}
 		if report == wolkvox.ReportInteractions {
@@ -84,17 +131,17 @@ func (h *health) collect(ch chan<- prometheus.Metric, descs *metricDescs) {
 			requests[k] = v
 		}
 		for k, v := range requests {
-			ch <- prometheus.MustNewConstMetric(descs.requests, prometheus.CounterValue, v, r, k[0], k[1])
+			ch <- prometheus.MustNewConstMetric(d.Of(ledger.APIRequests), prometheus.CounterValue, v, r, k[0], k[1])
 		}
 	}
-	ch <- prometheus.MustNewConstMetric(descs.stateSaveFailures, prometheus.CounterValue, h.stateSaveFailures)
+	ch <- prometheus.MustNewConstMetric(d.Of(ledger.StateSaveFailures), prometheus.CounterValue, h.stateSaveFailures)
 	if !h.stateLastSave.IsZero() {
-		ch <- prometheus.MustNewConstMetric(descs.stateLastSave, prometheus.GaugeValue, unix(h.stateLastSave))
+		ch <- prometheus.MustNewConstMetric(d.Of(ledger.StateLastSave), prometheus.GaugeValue, Unix(h.stateLastSave))
 	}
 }
 
-// status copies what the landing page and /-/ready show.
-func (h *health) status() *Status {
+// Status copies what the landing page and /-/ready show.
+func (h *Health) Status() *Status {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	st := &Status{}
@@ -105,4 +152,29 @@ func (h *health) status() *Status {
 		})
 	}
 	return st
+}
+
+// ReportStatus is what the landing page shows of one report.
+type ReportStatus struct {
+	Report      wolkvox.Report
+	Polled      bool
+	Up          bool
+	LastSuccess time.Time
+	Window      wolkvox.Window
+	LastError   string
+}
+
+// Status is a copy of the poller's state for the landing page and /-/ready.
+type Status struct {
+	Reports []ReportStatus
+}
+
+// Ready reports whether every report has been polled successfully once.
+func (s *Status) Ready() bool {
+	for _, r := range s.Reports {
+		if r.LastSuccess.IsZero() {
+			return false
+		}
+	}
+	return len(s.Reports) > 0
 }

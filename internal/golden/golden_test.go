@@ -17,7 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 
-	"github.com/wolkvox-exporter/wolkvox_exporter/collector"
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/poller"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox/wolkvoxtest"
 )
@@ -66,7 +66,7 @@ func TestExpositionIsGolden(t *testing.T) {
 	srv := wolkvoxtest.NewServer(wolkvoxtest.Config{Location: loc, Data: traffic, Now: clk.Now, ForgetServed: true, TB: t})
 	t.Cleanup(srv.Close)
 
-	cfg := collector.Config{
+	cfg := poller.Config{
 		Operation: "golden",
 		Client: wolkvox.Config{
 			BaseURL: srv.URL, Token: srv.Token(), Location: loc, Timeout: 5 * time.Second,
@@ -77,8 +77,8 @@ func TestExpositionIsGolden(t *testing.T) {
 		StateFile: filepath.Join(t.TempDir(), "golden.state"),
 		Clock:     clk,
 	}
-	newPoller := func() *collector.Poller {
-		p, err := collector.New(cfg)
+	newPoller := func() *poller.Poller {
+		p, err := poller.New(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,284 @@
+package ledger
+
+import (
+	"time"
+
+	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
+)
+
+// Limits on the distinct values of one label. They are far above what a
+// real operation has and exist to survive a broken response; each metric
+// family is further capped at maxSeries label combinations.
+const (
+	maxUnknownTypeCalls = 32
+	maxSkills           = 1000
+	maxChannels         = 32
+	maxCodes            = 1000
+	maxAgents           = 20000
+)
+
+type agentSeen struct {
+	name     string
+	lastSeen time.Time
+}
+
+// Aggregate holds the counters the metrics are made of. Only the poller's
+// goroutine touches it; scrapes read rendered snapshots.
+type Aggregate struct {
+	agentsEnabled bool
+	agentTTL      time.Duration
+
+	typeCalls, skills, channels, codes, agentIDs, agentNames *labelLimit
+
+	transfers      *counterFamily // type_call, skill_id
+	agentTransfers *counterFamily // agent_id, role, type_call
+	chats          *counterFamily // channel, skill_id
+	chatsClosed    *counterFamily // channel, skill_id
+	chatsArchived  *counterFamily // channel, skill_id
+	agentChats     *counterFamily // agent_name, channel
+	typifications  *counterFamily // cod_act, channel
+	records        *counterFamily // report
+	duplicates     *counterFamily // report
+	invalid        *counterFamily // report, field
+	skipped        *counterFamily // report
+	poisoned       *counterFamily // report
+
+	transferDuration *histogramFamily // type_call
+	survey           *histogramFamily // channel
+	resolution       *histogramFamily // channel
+	agentSurvey      *histogramFamily // agent_name; count and sum only
+
+	agents           map[string]agentSeen // by agent_id
+	agentChatSeen    map[string]time.Time // by agent_name
+	typificationInfo map[string]string    // cod_act -> cod_description
+
+	// windowTransfers is what the latest agent_13_1 window held, by type_call.
+	windowTransfers map[string]float64
+}
+
+// NewAggregate returns an empty aggregate; maxSeries caps each family's
+// label combinations (0: DefaultMaxSeriesPerMetric).
+func NewAggregate(agentsEnabled bool, agentTTL time.Duration, maxSeries int) *Aggregate {
+	if maxSeries <= 0 {
+		maxSeries = DefaultMaxSeriesPerMetric
+	}
+	counters := func() *counterFamily { return newCounterFamily(maxSeries) }
+	a := &Aggregate{
+		agentsEnabled:    agentsEnabled,
+		agentTTL:         agentTTL,
+		typeCalls:        newLabelLimit(maxUnknownTypeCalls, wolkvox.TypeCalls...),
+		skills:           newLabelLimit(maxSkills, noneLabel),
+		channels:         newLabelLimit(maxChannels, wolkvox.Channels...),
+		codes:            newLabelLimit(maxCodes),
+		agentIDs:         newLabelLimit(maxAgents),
+		agentNames:       newLabelLimit(maxAgents),
+		transfers:        counters(),
+		agentTransfers:   counters(),
+		chats:            counters(),
+		chatsClosed:      counters(),
+		chatsArchived:    counters(),
+		agentChats:       counters(),
+		typifications:    counters(),
+		records:          counters(),
+		duplicates:       counters(),
+		invalid:          counters(),
+		skipped:          counters(),
+		poisoned:         counters(),
+		transferDuration: newHistogramFamily(maxSeries, transferDurationBuckets),
+		survey:           newHistogramFamily(maxSeries, surveyBuckets),
+		resolution:       newHistogramFamily(maxSeries, resolutionBuckets),
+		agentSurvey:      newHistogramFamily(maxSeries, nil),
+		agents:           map[string]agentSeen{},
+		agentChatSeen:    map[string]time.Time{},
+		typificationInfo: map[string]string{},
+		windowTransfers:  map[string]float64{},
+	}
+	// Known values at 0 before they first occur, so that rate() sees the
+	// first increase.
+	for _, tc := range wolkvox.TypeCalls {
+		a.transfers.touch(tc, noneLabel)
+		a.transferDuration.get(tc)
+	}
+	for _, ch := range wolkvox.Channels {
+		for _, f := range []*counterFamily{a.chats, a.chatsClosed, a.chatsArchived} {
+			f.touch(ch, noneLabel)
+		}
+		a.survey.get(ch)
+		a.resolution.get(ch)
+	}
+	for _, r := range wolkvox.Reports {
+		a.records.touch(string(r))
+		a.duplicates.touch(string(r))
+		a.skipped.touch(string(r))
+		a.poisoned.touch(string(r))
+		for _, f := range wolkvox.AllFields() {
+			a.invalid.touch(string(r), f.String())
+		}
+	}
+	return a
+}
+
+// countInvalid counts a new record's unparseable fields.
+func (a *Aggregate) countInvalid(report wolkvox.Report, invalid wolkvox.InvalidFields) {
+	if invalid != 0 {
+		invalid.Each(func(f wolkvox.Field) { a.invalid.add(1, string(report), f.String()) })
+	}
+}
+
+// applyTransfers counts a complete, validated batch of agent_13_1 records
+// whose window ends at end. Records already counted are skipped. It
+// returns the batch's distinct records by type_call, for the window gauge.
+func (a *Aggregate) applyTransfers(d *dedupe[seenEntry], recs []wolkvox.Transfer, end time.Time, window map[uint64]string) {
+	report := string(wolkvox.ReportTransfers)
+	for i := range recs {
+		t := &recs[i]
+		key := d.transferKey(t)
+		typeCall := a.typeCalls.value(orNone(t.TypeCall))
+		window[key] = typeCall
+		e, had := d.seen[key]
+		e.at = max(e.at, end.Unix())
+		e.flags |= seenCounted
+		d.seen[key] = e
+		if had {
+			a.duplicates.add(1, report)
+			continue
+		}
+		a.records.add(1, report)
+		a.countInvalid(wolkvox.ReportTransfers, t.Invalid)
+		skill := a.skills.value(orNone(t.SkillID))
+		a.transfers.add(1, typeCall, skill)
+		if t.HasDuration {
+			a.transferDuration.observe(t.Duration.Seconds(), typeCall)
+		}
+		if !a.agentsEnabled {
+			continue
+		}
+		if t.OriginAgentID != "" {
+			id := a.agentIDs.value(t.OriginAgentID)
+			a.agentTransfers.add(1, id, "origin", typeCall)
+			a.seeAgent(id, t.OriginAgentName, end)
+		}
+		if t.DestinationAgentID != "" {
+			id := a.agentIDs.value(t.DestinationAgentID)
+			a.agentTransfers.add(1, id, "destination", typeCall)
+			a.seeAgent(id, t.DestinationAgentName, end)
+		}
+	}
+}
+
+func (a *Aggregate) seeAgent(id, name string, at time.Time) {
+	prev := a.agents[id]
+	if name == "" || id == otherLabel {
+		// The latest known name wins; an empty one does not erase it, and
+		// the overflow bucket stands for many agents, so it has no name.
+		name = prev.name
+	}
+	a.agents[id] = agentSeen{name: name, lastSeen: at}
+}
+
+// applyInteractions counts a complete, validated batch of chat_4 records
+// read at window end end. A case adds to each counter once: when first
+// seen, when first seen closed, archived, with a survey score, typified.
+func (a *Aggregate) applyInteractions(d *dedupe[caseEntry], recs []wolkvox.Interaction, end time.Time) {
+	report := string(wolkvox.ReportInteractions)
+	for i := range recs {
+		c := &recs[i]
+		key := d.caseKey(c)
+		e, known := d.seen[key]
+		if e.channel == "" { // new, or kept by a version 1 state file
+			e.channel = a.channels.value(orNone(c.Channel))
+			e.skill = a.skills.value(orNone(c.SkillID))
+		}
+		if e.created == 0 && !c.Created.IsZero() {
+			e.created = c.Created.Unix()
+		}
+		e.at = max(e.at, end.Unix())
+		var flags = seenCounted
+		switch c.Status {
+		case "close":
+			flags |= seenClosed
+		case "archived":
+			flags |= seenArchived
+		case "open":
+			flags |= seenOpen
+		}
+		if c.HasSurvey {
+			flags |= seenSurvey
+		}
+		if c.CodAct != "" {
+			flags |= seenTypified
+		}
+		newFlags := flags &^ e.flags
+		e.flags |= flags
+		d.seen[key] = e
+		if known {
+			a.duplicates.add(1, report)
+		} else {
+			a.records.add(1, report)
+			a.countInvalid(wolkvox.ReportInteractions, c.Invalid)
+		}
+		channel, skill := e.channel, e.skill
+		if newFlags&seenCounted != 0 {
+			a.chats.add(1, channel, skill)
+			for _, f := range []*counterFamily{a.chatsClosed, a.chatsArchived} {
+				f.touch(channel, skill)
+			}
+			if a.agentsEnabled {
+				name := a.agentNames.value(orNone(c.AgentName))
+				a.agentChats.add(1, name, channel)
+				a.agentChatSeen[name] = end
+			}
+		}
+		if newFlags&seenClosed != 0 {
+			a.chatsClosed.add(1, channel, skill)
+			if !c.Closed.IsZero() && !c.Created.IsZero() && !c.Closed.Before(c.Created) {
+				a.resolution.observe(c.Closed.Sub(c.Created).Seconds(), channel)
+			}
+		}
+		if newFlags&seenArchived != 0 {
+			a.chatsArchived.add(1, channel, skill)
+		}
+		if newFlags&seenSurvey != 0 {
+			a.survey.observe(c.Survey, channel)
+			if a.agentsEnabled {
+				name := a.agentNames.value(orNone(c.AgentName))
+				a.agentSurvey.observe(c.Survey, name)
+				a.agentChatSeen[name] = end
+			}
+		}
+		if c.CodAct != "" {
+			code := a.codes.value(c.CodAct)
+			if newFlags&seenTypified != 0 {
+				a.typifications.add(1, code, channel)
+			}
+			if c.CodDescription != "" && code != otherLabel {
+				a.typificationInfo[code] = c.CodDescription // the latest description wins
+			}
+		}
+	}
+}
+
+// forgetIdleAgents drops agents not seen for the TTL from the agent
+// metrics, so memory and series stay bounded as staff changes. It makes
+// one pass over each family, however many agents leave at once.
+func (a *Aggregate) forgetIdleAgents(now time.Time) {
+	cutoff := now.Add(-a.agentTTL)
+	ids, names := map[string]bool{}, map[string]bool{}
+	for id, seen := range a.agents {
+		if seen.lastSeen.Before(cutoff) {
+			delete(a.agents, id)
+			a.agentIDs.forget(id)
+			ids[id] = id != otherLabel
+		}
+	}
+	for name, at := range a.agentChatSeen {
+		if at.Before(cutoff) {
+			delete(a.agentChatSeen, name)
+			a.agentNames.forget(name)
+			names[name] = name != otherLabel
+		}
+	}
+	forgetLabels(a.agentTransfers.values, 0, ids)
+	forgetLabels(a.agentChats.values, 0, names)
+	forgetLabels(a.agentSurvey.values, 0, names)
+}

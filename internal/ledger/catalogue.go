@@ -1,0 +1,223 @@
+package ledger
+
+// Kinds of metric, for the catalogue.
+const (
+	KindCounter   = "counter"
+	KindGauge     = "gauge"
+	KindHistogram = "histogram"
+	KindSummary   = "summary"
+)
+
+// namespace is every metric name's prefix.
+const namespace = "wolkvox"
+
+// cached is appended to the help of every metric made from report data.
+const cached = " Served from the exporter's cache of the last poll; a scrape never calls the API."
+
+// Family is one metric family of the exporter, named here and nowhere
+// else: descriptors, the state file's layout (key, label count), series
+// caps and the overflow metric's names, rendering and backfilled samples
+// all derive from its entry in the catalogue.
+type Family struct {
+	// Name is the metric name.
+	Name string
+	// Kind is KindCounter, KindGauge, KindHistogram or KindSummary.
+	Kind   string
+	Help   string
+	Labels []string // variable labels, in order
+	// Key names a family of counted data in the state file; "" for the
+	// families rendered afresh from what a ledger holds, or kept by the
+	// exporter itself.
+	Key string
+	// Scope says who serves the family: ScopeLedger (a ledger's data),
+	// ScopeHealth (an operation's polling, live), ScopeExporter (the
+	// exporter's, with no operation label).
+	Scope Scope
+	// own marks the exporter's own accounting among counted data
+	// (records, invalid fields, skipped time): few series, not named by
+	// series_overflow_total.
+	own bool
+	// counter or histogram is a counted family in an aggregate.
+	counter   func(*Aggregate) *counterFamily
+	histogram func(*Aggregate) *histogramFamily
+}
+
+// Scope is who serves a family.
+type Scope int
+
+const (
+	ScopeLedger   Scope = iota // rendered from a ledger, after each save
+	ScopeHealth                // an operation's polling, live as calls end
+	ScopeExporter              // exporter-wide, no operation label
+)
+
+// dataFamilies is the catalogue of counted data, in exposition order.
+func dataFamilies() []Family {
+	return []Family{
+		{Key: "transfers", Name: namespace + "_transfers_total", Kind: KindCounter, Labels: []string{"type_call", "skill_id"},
+			Help:    "Transfer and conference legs (agent_13_1 records), counted once each." + cached,
+			counter: func(a *Aggregate) *counterFamily { return a.transfers }},
+		{Key: "agent_transfers", Name: namespace + "_agent_transfers_total", Kind: KindCounter, Labels: []string{"agent_id", "role", "type_call"},
+			Help:    "Transfer and conference legs by the agent who made (origin) or received (destination) them." + cached,
+			counter: func(a *Aggregate) *counterFamily { return a.agentTransfers }},
+		{Key: "transfer_duration", Name: namespace + "_transfer_duration_seconds", Kind: KindHistogram, Labels: []string{"type_call"},
+			Help:      "Duration of transfer and conference legs (agent_13_1 time)." + cached,
+			histogram: func(a *Aggregate) *histogramFamily { return a.transferDuration }},
+		{Key: "chats", Name: namespace + "_chat_interactions_total", Kind: KindCounter, Labels: []string{"channel", "skill_id"},
+			Help:    "Chat, e-mail and social interactions (chat_4 cases), counted once per case when first seen." + cached,
+			counter: func(a *Aggregate) *counterFamily { return a.chats }},
+		{Key: "chats_closed", Name: namespace + "_chat_interactions_closed_total", Kind: KindCounter, Labels: []string{"channel", "skill_id"},
+			Help:    "Cases counted once when first seen with status close." + cached,
+			counter: func(a *Aggregate) *counterFamily { return a.chatsClosed }},
+		{Key: "chats_archived", Name: namespace + "_chat_interactions_archived_total", Kind: KindCounter, Labels: []string{"channel", "skill_id"},
+			Help:    "Cases counted once when first seen with status archived." + cached,
+			counter: func(a *Aggregate) *counterFamily { return a.chatsArchived }},
+		{Key: "agent_chats", Name: namespace + "_agent_chat_interactions_total", Kind: KindCounter, Labels: []string{"agent_name", "channel"},
+			Help:    "Interactions by agent name (chat_4 has no agent id), once per case." + cached,
+			counter: func(a *Aggregate) *counterFamily { return a.agentChats }},
+		{Key: "agent_survey", Name: namespace + "_agent_chat_survey_score", Kind: KindSummary, Labels: []string{"agent_name"},
+			Help:      "Customer survey scores by agent name, once per case when first seen answered; count and sum only, to keep two series per agent." + cached,
+			histogram: func(a *Aggregate) *histogramFamily { return a.agentSurvey }},
+		{Key: "survey", Name: namespace + "_chat_survey_score", Kind: KindHistogram, Labels: []string{"channel"},
+			Help:      "Customer survey scores, once per case when first seen answered." + cached,
+			histogram: func(a *Aggregate) *histogramFamily { return a.survey }},
+		{Key: "resolution", Name: namespace + "_chat_resolution_duration_seconds", Kind: KindHistogram, Labels: []string{"channel"},
+			Help:      "close_date - date_creation of cases, once when first seen closed." + cached,
+			histogram: func(a *Aggregate) *histogramFamily { return a.resolution }},
+		{Key: "typifications", Name: namespace + "_chat_typifications_total", Kind: KindCounter, Labels: []string{"cod_act", "channel"},
+			Help:    "Cases by typification code, once per case when first seen typified." + cached,
+			counter: func(a *Aggregate) *counterFamily { return a.typifications }},
+		{Key: "records", own: true, Name: namespace + "_report_records_total", Kind: KindCounter, Labels: []string{"report"},
+			Help:    "Records counted, duplicates excluded." + cached,
+			counter: func(a *Aggregate) *counterFamily { return a.records }},
+		{Key: "duplicates", own: true, Name: namespace + "_report_duplicate_records_total", Kind: KindCounter, Labels: []string{"report"},
+			Help:    "Records seen again (window boundaries, revisits, cases updated) and not counted again as new." + cached,
+			counter: func(a *Aggregate) *counterFamily { return a.duplicates }},
+		{Key: "invalid", own: true, Name: namespace + "_report_invalid_fields_total", Kind: KindCounter, Labels: []string{"report", "field"},
+			Help:    "Fields that could not be parsed (dates, durations, scores, objects for strings); the record was still counted." + cached,
+			counter: func(a *Aggregate) *counterFamily { return a.invalid }},
+		{Key: "skipped", own: true, Name: namespace + "_report_skipped_seconds_total", Kind: KindCounter, Labels: []string{"report"},
+			Help:    "Time never fetched because an outage outlasted --poll.max-catchup." + cached,
+			counter: func(a *Aggregate) *counterFamily { return a.skipped }},
+		{Key: "poisoned", own: true, Name: namespace + "_report_poison_skipped_seconds_total", Kind: KindCounter, Labels: []string{"report"},
+			Help:    "Seconds of a report skipped because a record in them broke every response that held it; the log names each." + cached,
+			counter: func(a *Aggregate) *counterFamily { return a.poisoned }},
+	}
+}
+
+// counterFamilies and histogramFamilies are an aggregate's families by
+// state file key.
+func (a *Aggregate) counterFamilies() map[string]*counterFamily {
+	out := map[string]*counterFamily{}
+	for _, f := range dataFamilies() {
+		if f.counter != nil {
+			out[f.Key] = f.counter(a)
+		}
+	}
+	return out
+}
+
+func (a *Aggregate) histogramFamilies() map[string]*histogramFamily {
+	out := map[string]*histogramFamily{}
+	for _, f := range dataFamilies() {
+		if f.histogram != nil {
+			out[f.Key] = f.histogram(a)
+		}
+	}
+	return out
+}
+
+// familyArity is how many labels each saved family's series have in this
+// version, by state file key, histograms' prefixed "h:"; a file from a
+// version with other labels is refused, not served.
+func familyArity() map[string]int {
+	out := map[string]int{}
+	for _, f := range dataFamilies() {
+		key := f.Key
+		if f.histogram != nil {
+			key = "h:" + key
+		}
+		out[key] = len(f.Labels)
+	}
+	return out
+}
+
+// families names every capped family by metric name, for the overflow
+// metric.
+func (a *Aggregate) families() map[string]*seriesCap {
+	out := map[string]*seriesCap{}
+	for _, f := range dataFamilies() {
+		switch {
+		case f.own:
+		case f.counter != nil:
+			out[f.Name] = &f.counter(a).seriesCap
+		default:
+			out[f.Name] = &f.histogram(a).seriesCap
+		}
+	}
+	return out
+}
+
+// Names of the families that are not counted data, for the code that
+// serves them.
+const (
+	AgentInfo            = namespace + "_agent_info"
+	TypificationInfo     = namespace + "_chat_typification_info"
+	OpenChats            = namespace + "_chat_open_interactions"
+	OldestOpen           = namespace + "_chat_oldest_open_age_seconds"
+	FilterInfo           = namespace + "_chat_filter_date_info"
+	WindowTransfers      = namespace + "_window_transfers"
+	SeriesOverflow       = namespace + "_series_overflow_total"
+	PollInterval         = namespace + "_exporter_poll_interval_seconds"
+	RevisitHorizon       = namespace + "_exporter_chat_revisit_seconds"
+	DailyQuota           = namespace + "_api_daily_quota_tokens"
+	WindowStart          = namespace + "_window_start_timestamp_seconds"
+	WindowEnd            = namespace + "_window_end_timestamp_seconds"
+	ReportUp             = namespace + "_report_up"
+	LastSuccess          = namespace + "_report_last_success_timestamp_seconds"
+	PollDuration         = namespace + "_report_poll_duration_seconds"
+	PollFailures         = namespace + "_report_poll_failures_total"
+	APIRequests          = namespace + "_api_requests_total"
+	StateSaveFailures    = namespace + "_exporter_state_save_failures_total"
+	StateLastSave        = namespace + "_exporter_state_last_save_timestamp_seconds"
+	ReloadSuccessful     = namespace + "_exporter_config_last_reload_successful"
+	ReloadSuccessSeconds = namespace + "_exporter_config_last_reload_success_timestamp_seconds"
+	Operations           = namespace + "_exporter_operations"
+	BuildInfo            = namespace + "_exporter_build_info"
+)
+
+// Catalogue is every family the exporter serves but build_info (which
+// client_golang's version collector makes): counted data, what a ledger
+// renders afresh, an operation's live health, and the exporter's own.
+func Catalogue() []Family {
+	gauge := func(name, help string, scope Scope, labels ...string) Family {
+		return Family{Name: name, Kind: KindGauge, Help: help, Scope: scope, Labels: labels}
+	}
+	counter := func(name, help string, scope Scope, labels ...string) Family {
+		return Family{Name: name, Kind: KindCounter, Help: help, Scope: scope, Labels: labels}
+	}
+	return append(dataFamilies(),
+		gauge(AgentInfo, "Agent names by id, for joins with group_left; the latest name seen wins."+cached, ScopeLedger, "agent_id", "agent_name"),
+		gauge(TypificationInfo, "Typification code descriptions, for joins; the latest seen wins."+cached, ScopeLedger, "cod_act", "cod_description"),
+		gauge(OpenChats, "Cases seen open and not since seen closed or archived, created within the revisit horizon: the backlog."+cached, ScopeLedger, "channel", "skill_id"),
+		gauge(OldestOpen, "Age at the last poll of the oldest case counted in wolkvox_chat_open_interactions; 0 when there is none."+cached, ScopeLedger, "channel"),
+		gauge(FilterInfo, "The date chat_4 filters on, as inferred from its responses: date_creation, close_date, last_change, or unknown until the evidence settles it."+cached, ScopeLedger, "filter"),
+		gauge(WindowTransfers, "Transfer legs in the latest polled agent_13_1 window."+cached, ScopeLedger, "type_call"),
+		gauge(WindowStart, "Start of the latest new window read."+cached, ScopeHealth, "report"),
+		gauge(WindowEnd, "End of the latest new window read."+cached, ScopeHealth, "report"),
+		gauge(ReportUp, "1 if the last poll of the report succeeded, 0 if it failed; set as soon as a poll ends."+cached, ScopeHealth, "report"),
+		gauge(LastSuccess, "When the report was last polled successfully."+cached, ScopeHealth, "report"),
+		gauge(PollDuration, "How long the last poll of the report took."+cached, ScopeHealth, "report"),
+		counter(PollFailures, "Failed polls and revisits by reason; restarts at 0 with the process."+cached, ScopeHealth, "report", "reason"),
+		counter(APIRequests, "Calls to the Wolkvox API by HTTP status (none: no response) and purpose (new windows, or chat_4 revisits). Each call spends one token of the operation's daily quota. Counted as each call ends; restarts at 0 with the process."+cached, ScopeHealth, "report", "code", "purpose"),
+		counter(SeriesOverflow, "Observations counted under the all-\"other\" series because their metric reached --collector.max-series-per-metric label combinations."+cached, ScopeLedger, "metric"),
+		gauge(PollInterval, "The configured --poll.interval.", ScopeLedger),
+		gauge(RevisitHorizon, "The configured --chat.revisit horizon; 0 when revisiting is off.", ScopeLedger),
+		gauge(DailyQuota, "The operation's daily token quota, as configured with --wolkvox.daily-quota.", ScopeLedger),
+		counter(StateSaveFailures, "Failed writes of the state file; while they fail, a restart re-reads and may miss what was polled since the last good save.", ScopeHealth),
+		gauge(StateLastSave, "When the state file was last written successfully.", ScopeHealth),
+		gauge(ReloadSuccessful, "1 if the last configuration reload succeeded, 0 if it failed and the previous configuration still runs.", ScopeExporter),
+		gauge(ReloadSuccessSeconds, "When the configuration was last loaded successfully, at start or by a reload.", ScopeExporter),
+		gauge(Operations, "Operations the exporter polls.", ScopeExporter),
+	)
+}

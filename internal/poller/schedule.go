@@ -1,0 +1,45 @@
+package poller
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/ledger"
+	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
+)
+
+// PlannedCallsPerDay is what an operation's polling plans to spend of its
+// daily token quota, as the README's "Cost" computes it: one call per
+// report per poll (86400/interval × 2), plus chat_4's revisit calls,
+// 86400/(every × interval) with every = max(1, round((horizon/8) /
+// (12 × interval))). Splits at the record cap, retries and a failed
+// revisit's retry at the next poll come on top. It reads the revisit
+// schedule the poller itself follows (ledger.NewRevisitPlan), so the figure a
+// page shows cannot drift from the calls the poller makes.
+func PlannedCallsPerDay(cfg Config) float64 {
+	if cfg.Interval <= 0 {
+		return 0
+	}
+	day := float64(24 * time.Hour)
+	polls := day / float64(cfg.Interval)
+	return polls*float64(len(wolkvox.Reports)) + ledger.NewRevisitPlan(cfg.Revisit, cfg.Interval).CallsPerDay(cfg.Interval)
+}
+
+// schedule holds when a poller's next poll is due, for the landing page.
+// It is apart from the poll's mutex, which a poll holds for minutes
+// through retries: the page must not wait for it.
+type schedule struct {
+	next atomic.Int64 // Unix nanoseconds; 0 while a poll runs
+}
+
+func (s *schedule) polling()          { s.next.Store(0) }
+func (s *schedule) dueAt(t time.Time) { s.next.Store(t.UnixNano()) }
+func (s *schedule) nextPoll() time.Time {
+	if n := s.next.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
+}
+
+// NextPoll is when the next poll is due; zero while one runs.
+func (p *Poller) NextPoll() time.Time { return p.sched.nextPoll() }
