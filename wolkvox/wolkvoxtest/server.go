@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -98,7 +99,8 @@ func Redirect(location string) Fault {
 
 // Request is one request the server received. It never holds the token.
 type Request struct {
-	Report     wolkvox.Report
+	Report     wolkvox.Report // the api parameter
+	Path       string         // the API's file: reports_manager.php, real_time.php or information.php
 	Start, End time.Time
 	Query      string
 	UserAgent  string
@@ -135,6 +137,15 @@ type Config struct {
 	// then counts the request as in flight, so a call with the same token
 	// that comes sooner overlaps it. Zero: at once.
 	HangUpNotice time.Duration
+	// Realtime is what real_time.php?api=skills|agents serves; nil: no
+	// skill and no agent.
+	Realtime Snapshots
+	// RealtimeFormat is how real_time.php and information.php write their
+	// answers.
+	RealtimeFormat Format
+	// RefuseAllSkills answers skill_id=all with 400 SOME PARAMETERS ARE
+	// REQUIRED, as an API that does not accept it would.
+	RefuseAllSkills bool
 	// TB, when set, fails the test on any overlap of two requests. A
 	// *testing.T fits; the package does not import testing so that the
 	// exporter's demo mode can use it.
@@ -157,6 +168,7 @@ type Server struct {
 	// alsoAccept are tokens accepted besides cfg.Token, during a rotation.
 	alsoAccept []string
 	served     servedLog
+	usage      usage
 }
 
 // NewServer starts a fake API on a free 127.0.0.1 port. Close it when done.
@@ -190,7 +202,7 @@ func NewUnstartedServer(cfg Config) *Server {
 	if err := sameZone(cfg.Data, cfg.Location); err != nil {
 		panic("wolkvoxtest: " + err.Error()) // a misused test helper, as httptest panics
 	}
-	s := &Server{cfg: cfg, served: newServedLog()}
+	s := &Server{cfg: cfg, served: newServedLog(), usage: usage{spent: map[string]int{}}}
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.handle))
 	return s
 }
@@ -282,7 +294,7 @@ func appliesTo(f *Fault, report wolkvox.Report) bool {
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	req := Request{Report: wolkvox.Report(q.Get("api")), Query: r.URL.RawQuery, UserAgent: r.UserAgent(), Time: time.Now()}
+	req := Request{Report: wolkvox.Report(q.Get("api")), Path: path.Base(r.URL.Path), Query: r.URL.RawQuery, UserAgent: r.UserAgent(), Time: time.Now()}
 
 	token := r.Header.Get("wolkvox-token")
 	s.mu.Lock()
@@ -298,6 +310,9 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	quotaSpent := s.cfg.DailyQuota > 0 && len(s.requests) >= s.cfg.DailyQuota
+	if token == s.cfg.Token || slices.Contains(s.alsoAccept, token) {
+		s.usage.spend(token, s.cfg.Now().In(s.cfg.Location))
+	}
 	index := -1
 	if !s.cfg.ForgetServed {
 		index = len(s.requests)
@@ -359,6 +374,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		answer(http.StatusForbidden, envelopeError("403", TextQuota))
 		return
 	}
+	if req.Path == "real_time.php" || req.Path == "information.php" {
+		s.serveSnapshot(w, r, &req, answer)
+		return
+	}
 	if req.Report != wolkvox.ReportTransfers && req.Report != wolkvox.ReportInteractions {
 		answer(http.StatusBadRequest, envelopeError("400", "THE API YOU WANT TO CONSULT DOES NOT EXIST"))
 		return
@@ -372,12 +391,26 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	req.Start, req.End = start, end
 
 	f := s.takeFault(req.Report)
+	if s.faulted(w, r, &req, f) {
+		return
+	}
+	if f != nil && f.GzipBomb > 0 {
+		req.Status = http.StatusOK
+		serveGzipBomb(w, req.Report, f.GzipBomb)
+		return
+	}
+	s.serveData(w, &req, f)
+}
+
+// faulted answers the request as fault f says, when f replaces the answer
+// (a latency, a hang-up, a status), and reports whether it did.
+func (s *Server) faulted(w http.ResponseWriter, r *http.Request, req *Request, f *Fault) bool {
 	if f != nil && f.Latency > 0 {
 		select {
 		case <-time.After(f.Latency):
 		case <-r.Context().Done():
 			req.Status = 499
-			return
+			return true
 		}
 	}
 	switch {
@@ -396,14 +429,9 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		}
 		w.WriteHeader(f.Status)
 		_, _ = w.Write([]byte(f.Body))
-		return
+		return true
 	}
-	if f != nil && f.GzipBomb > 0 {
-		req.Status = http.StatusOK
-		serveGzipBomb(w, req.Report, f.GzipBomb)
-		return
-	}
-	s.serveData(w, &req, f)
+	return false
 }
 
 // serveGzipBomb writes a gzip stream that inflates to a response of one
