@@ -77,8 +77,8 @@ type Config struct {
 type RequestInfo struct {
 	Report   Report
 	Purpose  Purpose
-	Window   Window
-	Status   int // HTTP status; 0 when no response was received
+	Window   Window // zero for a snapshot (SnapshotReports), which has none
+	Status   int    // HTTP status; 0 when no response was received
 	Duration time.Duration
 	Err      error // nil on success
 }

@@ -507,3 +507,37 @@ func TestSnapshotsAndFetchesShareTheTokenTurn(t *testing.T) {
 		t.Errorf("%d overlaps", n)
 	}
 }
+
+// TestSnapshotEdgeAnswers: the 404 of an empty list, a 404 page, rows
+// beyond the cap, token_info without its row.
+func TestSnapshotEdgeAnswers(t *testing.T) {
+	ctx := context.Background()
+	srv := newRealtimeFake(t, realtimeData(3, 40), nil)
+	c := newClient(t, srv, func(cfg *wolkvox.Config) { cfg.MaxRecords = 10 })
+	only := func(r wolkvox.Report, f wolkvoxtest.Fault) wolkvoxtest.Fault {
+		f.Reports = []wolkvox.Report{r}
+		return f
+	}
+
+	srv.FailNext(1, only(wolkvox.ReportAgents, wolkvoxtest.Fault{Status: 404, Body: wolkvoxtest.BodyNoRows}))
+	if agents, err := c.Agents(ctx, wolkvox.PurposeSnapshot); agents == nil || len(agents) != 0 || err != nil {
+		t.Errorf("agents on the API's 404: %v, %v; want an empty snapshot", agents, err)
+	}
+	srv.FailNext(1, only(wolkvox.ReportAgents, wolkvoxtest.WrongPath()))
+	if agents, err := c.Agents(ctx, wolkvox.PurposeSnapshot); agents != nil || wolkvox.ReasonOf(err) != wolkvox.ReasonNotFound {
+		t.Errorf("agents on a 404 page: %v, %v; want not_found", agents, err)
+	}
+	srv.FailNext(1, only(wolkvox.ReportSkills, wolkvoxtest.Fault{Status: 404, Body: wolkvoxtest.BodyNoRows}))
+	if skills, err := c.Skills(ctx, wolkvox.PurposeSnapshot, []string{"101", "102"}); skills != nil || wolkvox.ReasonOf(err) != wolkvox.ReasonNotFound {
+		t.Errorf("a listed skill the API does not know: %v, %v; want not_found, no rows", skills, err)
+	}
+	if agents, err := c.Agents(ctx, wolkvox.PurposeSnapshot); agents != nil || wolkvox.ReasonOf(err) != wolkvox.ReasonTooManyRows {
+		t.Errorf("40 agents with a cap of 10: %d, %v; want too_many_rows", len(agents), err)
+	}
+	for _, body := range []string{`{"code":200,"data":[]}`, `{"code":200,"data":[{"token_limit":"1"},{"token_limit":"2"}]}`} {
+		srv.FailNext(1, only(wolkvox.ReportTokenInfo, wolkvoxtest.Fault{Status: 200, Body: body}))
+		if info, err := c.TokenInfo(ctx, wolkvox.PurposeQuota); wolkvox.ReasonOf(err) != wolkvox.ReasonDecode || info.TokenLimit.Valid {
+			t.Errorf("token_info %s: %+v, %v; want a decode error", body, info, err)
+		}
+	}
+}

@@ -59,7 +59,8 @@ func WrongPath() Fault { return Fault{Status: http.StatusNotFound, Body: PageNot
 
 // Fault changes how the server answers one request.
 type Fault struct {
-	// Reports limits the fault to these reports; empty means all.
+	// Reports limits the fault to these reports, the snapshots'
+	// (wolkvox.SnapshotReports) included; empty means all.
 	Reports []wolkvox.Report
 	// Status, when set, answers with this status and Body instead of data.
 	Status int
@@ -78,7 +79,8 @@ type Fault struct {
 	// GzipBomb, when > 0, answers 200 with Content-Encoding: gzip and a
 	// body that inflates to a complete response of one record whose
 	// personal field (ani, body) holds GzipBomb bytes: a few KB on the
-	// wire per MB inflated. Go's client inflates it on its own.
+	// wire per MB inflated. Go's client inflates it on its own. Reports
+	// only: a snapshot ignores it.
 	GzipBomb int64
 	// Code replaces the envelope's code, e.g. "0", 200 or "500".
 	Code any
@@ -201,6 +203,10 @@ func NewUnstartedServer(cfg Config) *Server {
 	}
 	if err := sameZone(cfg.Data, cfg.Location); err != nil {
 		panic("wolkvoxtest: " + err.Error()) // a misused test helper, as httptest panics
+	}
+	if z, ok := cfg.Realtime.(zoned); ok && z.loc().String() != cfg.Location.String() {
+		// Its counters would reset at another midnight than the server's day.
+		panic(fmt.Sprintf("wolkvoxtest: the real-time data is in %s but the server in %s; set both Locations to the operation's zone", z.loc(), cfg.Location))
 	}
 	s := &Server{cfg: cfg, served: newServedLog(), usage: usage{spent: map[string]int{}}}
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.handle))
