@@ -81,8 +81,9 @@ func allRefused(err error) error {
 	if !refused {
 		return err
 	}
+	// Both causes stay reachable: the refusal, and the answer that said so.
 	return &Error{Report: ReportSkills, Reason: ReasonSkillsAllRefused, Status: e.Status,
-		Detail: fmt.Sprintf("%s (%s)", ErrAllSkillsRefused, e.Detail), Err: ErrAllSkillsRefused}
+		Detail: fmt.Sprintf("%s (%s)", ErrAllSkillsRefused, e.Detail), Err: fmt.Errorf("%w: %w", ErrAllSkillsRefused, err)}
 }
 
 // Agents returns the real-time agents snapshot, one row per agent the API
