@@ -77,8 +77,8 @@ type Config struct {
 type RequestInfo struct {
 	Report   Report
 	Purpose  Purpose
-	Window   Window
-	Status   int // HTTP status; 0 when no response was received
+	Window   Window // zero for a snapshot (SnapshotReports), which has none
+	Status   int    // HTTP status; 0 when no response was received
 	Duration time.Duration
 	Err      error // nil on success
 }
@@ -303,9 +303,33 @@ func (c *Client) requestURL(report Report, w Window) string {
 	return u.String()
 }
 
-// call makes exactly one request and decodes its body with decode, which
-// must read the whole body. It holds the client's turn for the duration.
-func (c *Client) call(ctx context.Context, report Report, purpose Purpose, w Window, decode func(io.Reader) error) (err error) {
+// call makes exactly one request for a windowed report and decodes its
+// body with decode, which must read the whole body. It holds the client's
+// turn for the duration.
+func (c *Client) call(ctx context.Context, report Report, purpose Purpose, w Window, decode func(io.Reader) error) error {
+	return c.do(ctx, request{report: report, purpose: purpose, window: w, url: c.requestURL(report, w)}, decode)
+}
+
+// request is one call to any of the platform's APIs.
+type request struct {
+	report  Report
+	purpose Purpose
+	window  Window // zero for a snapshot
+	url     string
+	// snapshot: a 404 with the API's short JSON is not an empty window
+	// but an error wrapping errNoRows, for the caller to judge; a
+	// snapshot has no window that could be empty.
+	snapshot bool
+}
+
+// errNoRows is the cause of a snapshot's 404 with the API's short JSON.
+var errNoRows = errors.New("the API answered 404 with its short JSON (no rows, or no such report)")
+
+// do makes exactly one request and decodes its body with decode. Every call
+// of the client goes through it: it holds the token's turn for the
+// duration and reports the call to ObserveRequest.
+func (c *Client) do(ctx context.Context, rq request, decode func(io.Reader) error) (err error) {
+	report, purpose, w := rq.report, rq.purpose, rq.window
 	cred := c.cred.Load()
 	if err := cred.gate.enter(ctx, c.cfg.Retry.Sleep); err != nil {
 		return c.classify(report, 0, err, ctx)
@@ -327,7 +351,7 @@ func (c *Client) call(ctx context.Context, report Report, purpose Purpose, w Win
 
 	callCtx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(callCtx, http.MethodGet, c.requestURL(report, w), nil)
+	req, err := http.NewRequestWithContext(callCtx, http.MethodGet, rq.url, nil)
 	if err != nil {
 		return &Error{Report: report, Reason: ReasonBadRequest, Detail: err.Error(), Err: err}
 	}
@@ -353,6 +377,9 @@ func (c *Client) call(ctx context.Context, report Report, purpose Purpose, w Win
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxNotFoundBody+1))
 		hungUp = !drain(resp.Body, 64<<10)
 		if emptyWindow404(body) {
+			if rq.snapshot {
+				return &Error{Report: report, Reason: ReasonNotFound, Status: status, Detail: errNoRows.Error(), Err: errNoRows}
+			}
 			return nil
 		}
 		return &Error{Report: report, Reason: ReasonNotFound, Status: status, Detail: c.excerpt(body)}

@@ -1,6 +1,11 @@
 // Package wolkvox is a client for the Wolkvox Reports Manager API, limited to
 // the two reports the exporter reads: agent_13_1 (call transfers and
-// conferences) and chat_4 (e-mail, chat and social interactions).
+// conferences) and chat_4 (e-mail, chat and social interactions), and for
+// two snapshots of now from the platform's sibling APIs: the real-time
+// skills and agents (Client.Skills, Client.Agents) and the day's token
+// spend (Client.TokenInfo). Snapshots take the same token and quota and go
+// through the same gate; their numbers are Num values, left not Valid
+// rather than 0 when absent, broken or out of range.
 //
 // The client is built around three constraints of the vendor's API:
 //

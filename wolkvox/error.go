@@ -28,15 +28,25 @@ const (
 	ReasonTooManyRows Reason = "too_many_rows" // at the record cap even for a one-second window
 	ReasonRedirect    Reason = "redirect"      // a 3xx: never followed, the token would go along
 	ReasonNotFound    Reason = "not_found"     // a 404 that is not the API's empty-window answer: a wrong URL path or a proxy
+
+	// ReasonSkillsAllRefused: the real-time API refused skill_id=all
+	// (see ErrAllSkillsRefused). Only Client.Skills fails with it.
+	ReasonSkillsAllRefused Reason = "skills_all_refused"
 )
 
-// Reasons lists every Reason, so callers can pre-declare label values.
+// Reasons lists every Reason a report's fetch can fail with, so callers can
+// pre-declare label values. A snapshot call can also fail with
+// SnapshotReasons.
 var Reasons = []Reason{
 	ReasonTimeout, ReasonCanceled, ReasonNetwork, ReasonHTTP5xx, ReasonAuth,
 	ReasonQuota, ReasonConcurrency, ReasonForbidden, ReasonBadRequest,
 	ReasonDecode, ReasonAPIError, ReasonTooLarge, ReasonTooManyRows,
 	ReasonRedirect, ReasonNotFound,
 }
+
+// SnapshotReasons lists the Reasons only a snapshot call (Client.Skills,
+// Agents, TokenInfo) fails with, beyond Reasons.
+var SnapshotReasons = []Reason{ReasonSkillsAllRefused}
 
 // retryable reports whether a failure of this kind may succeed if the same
 // call is made again shortly. Auth, quota and bad requests never do, and

@@ -7,9 +7,10 @@ import (
 
 // Field names one kept field of a record, as it is named on the wire.
 // It is used to say which fields of a record could not be parsed.
-type Field uint16
+type Field uint64
 
-// Fields of agent_13_1 and chat_4 that a record keeps.
+// Fields of agent_13_1 and chat_4 that a record keeps. Their bits never
+// change; the snapshots' fields follow them.
 const (
 	FieldDate Field = 1 << iota
 	FieldTime
@@ -19,6 +20,38 @@ const (
 	// FieldText marks a string field that held a JSON object or array
 	// instead of a string; the field is then empty.
 	FieldText
+	reportFieldEnd // the fields above are the reports'; see AllFields
+)
+
+// Fields of the real-time and information APIs' snapshots.
+const (
+	// skills (SkillSnapshot)
+	FieldCallsInQueueNow = reportFieldEnd << iota
+	FieldStatInbound
+	FieldStatAnswer
+	FieldStatAbandon
+	FieldServiceLevel // any service_level_{N}seg
+	FieldByAbandon
+	// agents (AgentSnapshot)
+	FieldTimeStateNow
+	FieldCalls
+	FieldInbound
+	FieldOutbound
+	FieldInternal
+	FieldReadyTime
+	FieldInboundTime
+	FieldOutboundTime
+	FieldACWTime
+	FieldRingTime
+	FieldLoginTime
+	FieldAuxTime
+	FieldAHTTime
+	FieldOcupation // sic, as on the wire
+	// token_info (TokenInfo)
+	FieldTokenLimit
+	FieldTokenUseToday
+	FieldAllTokenToday
+	FieldAvailable
 	fieldEnd
 )
 
@@ -29,6 +62,30 @@ var fieldNames = map[Field]string{
 	FieldCloseDate:        "close_date",
 	FieldEvaluationSurvey: "evaluation_survey",
 	FieldText:             "text",
+	FieldCallsInQueueNow:  "calls_in_queue_now",
+	FieldStatInbound:      "stat_inbound",
+	FieldStatAnswer:       "stat_answer",
+	FieldStatAbandon:      "stat_abandon",
+	FieldServiceLevel:     "service_level",
+	FieldByAbandon:        "by_abandon",
+	FieldTimeStateNow:     "time_state_now",
+	FieldCalls:            "calls",
+	FieldInbound:          "inbound",
+	FieldOutbound:         "outbound",
+	FieldInternal:         "internal",
+	FieldReadyTime:        "ready_time",
+	FieldInboundTime:      "inbound_time",
+	FieldOutboundTime:     "outbound_time",
+	FieldACWTime:          "acw_time",
+	FieldRingTime:         "ring_time",
+	FieldLoginTime:        "login_time",
+	FieldAuxTime:          "aux_time",
+	FieldAHTTime:          "aht_time",
+	FieldOcupation:        "ocupation",
+	FieldTokenLimit:       "token_limit",
+	FieldTokenUseToday:    "token_use_today",
+	FieldAllTokenToday:    "all_token_today",
+	FieldAvailable:        "available_consumption_options",
 }
 
 // String returns the wire name of a single field.
@@ -37,13 +94,13 @@ func (f Field) String() string { return fieldNames[f] }
 // InvalidFields is the set of fields of one record that were present but
 // could not be parsed. The record is still handed out; the field holds its
 // zero value.
-type InvalidFields uint16
+type InvalidFields uint64
 
 // Has reports whether f is in the set.
 func (s InvalidFields) Has(f Field) bool { return s&InvalidFields(f) != 0 }
 
 // Len returns how many fields are in the set.
-func (s InvalidFields) Len() int { return bits.OnesCount16(uint16(s)) }
+func (s InvalidFields) Len() int { return bits.OnesCount64(uint64(s)) }
 
 // Each calls fn for every field in the set, in a fixed order.
 func (s InvalidFields) Each(fn func(Field)) {
@@ -54,10 +111,28 @@ func (s InvalidFields) Each(fn func(Field)) {
 	}
 }
 
-// AllFields lists every Field, so callers can pre-declare label values.
-func AllFields() []Field {
+// AllFields lists every Field of the two reports (agent_13_1 and chat_4),
+// so callers can pre-declare label values. The snapshots' fields are
+// listed by SkillFields, AgentFields and TokenInfoFields.
+func AllFields() []Field { return fieldRange(1, reportFieldEnd) }
+
+// SkillFields lists the Fields a SkillSnapshot can mark invalid.
+func SkillFields() []Field {
+	return append(fieldRange(FieldCallsInQueueNow, FieldTimeStateNow), FieldText)
+}
+
+// AgentFields lists the Fields an AgentSnapshot can mark invalid.
+func AgentFields() []Field {
+	return append(fieldRange(FieldTimeStateNow, FieldTokenLimit), FieldText)
+}
+
+// TokenInfoFields lists the Fields a TokenInfo can mark invalid.
+func TokenInfoFields() []Field { return fieldRange(FieldTokenLimit, fieldEnd) }
+
+// fieldRange lists the fields in [from, to).
+func fieldRange(from, to Field) []Field {
 	var out []Field
-	for f := Field(1); f < fieldEnd; f <<= 1 {
+	for f := from; f < to; f <<= 1 {
 		out = append(out, f)
 	}
 	return out

@@ -6,6 +6,7 @@ type servedLog struct {
 	transfers    map[string]RawTransfer    // by conn_id_transfer and date
 	interactions map[string]RawInteraction // by case_id, as first delivered
 	latest       map[string]RawInteraction // by case_id, as last delivered
+	snapshots    snapshotLog               // the real-time API's
 }
 
 func newServedLog() servedLog {

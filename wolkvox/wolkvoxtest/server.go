@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,7 +59,8 @@ func WrongPath() Fault { return Fault{Status: http.StatusNotFound, Body: PageNot
 
 // Fault changes how the server answers one request.
 type Fault struct {
-	// Reports limits the fault to these reports; empty means all.
+	// Reports limits the fault to these reports, the snapshots'
+	// (wolkvox.SnapshotReports) included; empty means all.
 	Reports []wolkvox.Report
 	// Status, when set, answers with this status and Body instead of data.
 	Status int
@@ -77,7 +79,8 @@ type Fault struct {
 	// GzipBomb, when > 0, answers 200 with Content-Encoding: gzip and a
 	// body that inflates to a complete response of one record whose
 	// personal field (ani, body) holds GzipBomb bytes: a few KB on the
-	// wire per MB inflated. Go's client inflates it on its own.
+	// wire per MB inflated. Go's client inflates it on its own. Reports
+	// only: a snapshot ignores it.
 	GzipBomb int64
 	// Code replaces the envelope's code, e.g. "0", 200 or "500".
 	Code any
@@ -98,7 +101,8 @@ func Redirect(location string) Fault {
 
 // Request is one request the server received. It never holds the token.
 type Request struct {
-	Report     wolkvox.Report
+	Report     wolkvox.Report // the api parameter
+	Path       string         // the API's file: reports_manager.php, real_time.php or information.php
 	Start, End time.Time
 	Query      string
 	UserAgent  string
@@ -135,6 +139,15 @@ type Config struct {
 	// then counts the request as in flight, so a call with the same token
 	// that comes sooner overlaps it. Zero: at once.
 	HangUpNotice time.Duration
+	// Realtime is what real_time.php?api=skills|agents serves; nil: no
+	// skill and no agent.
+	Realtime Snapshots
+	// RealtimeFormat is how real_time.php and information.php write their
+	// answers.
+	RealtimeFormat Format
+	// RefuseAllSkills answers skill_id=all with 400 SOME PARAMETERS ARE
+	// REQUIRED, as an API that does not accept it would.
+	RefuseAllSkills bool
 	// TB, when set, fails the test on any overlap of two requests. A
 	// *testing.T fits; the package does not import testing so that the
 	// exporter's demo mode can use it.
@@ -157,6 +170,7 @@ type Server struct {
 	// alsoAccept are tokens accepted besides cfg.Token, during a rotation.
 	alsoAccept []string
 	served     servedLog
+	usage      usage
 }
 
 // NewServer starts a fake API on a free 127.0.0.1 port. Close it when done.
@@ -190,7 +204,11 @@ func NewUnstartedServer(cfg Config) *Server {
 	if err := sameZone(cfg.Data, cfg.Location); err != nil {
 		panic("wolkvoxtest: " + err.Error()) // a misused test helper, as httptest panics
 	}
-	s := &Server{cfg: cfg, served: newServedLog()}
+	if z, ok := cfg.Realtime.(zoned); ok && z.loc().String() != cfg.Location.String() {
+		// Its counters would reset at another midnight than the server's day.
+		panic(fmt.Sprintf("wolkvoxtest: the real-time data is in %s but the server in %s; set both Locations to the operation's zone", z.loc(), cfg.Location))
+	}
+	s := &Server{cfg: cfg, served: newServedLog(), usage: usage{spent: map[string]int{}}}
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.handle))
 	return s
 }
@@ -282,7 +300,7 @@ func appliesTo(f *Fault, report wolkvox.Report) bool {
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	req := Request{Report: wolkvox.Report(q.Get("api")), Query: r.URL.RawQuery, UserAgent: r.UserAgent(), Time: time.Now()}
+	req := Request{Report: wolkvox.Report(q.Get("api")), Path: path.Base(r.URL.Path), Query: r.URL.RawQuery, UserAgent: r.UserAgent(), Time: time.Now()}
 
 	token := r.Header.Get("wolkvox-token")
 	s.mu.Lock()
@@ -298,6 +316,9 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	quotaSpent := s.cfg.DailyQuota > 0 && len(s.requests) >= s.cfg.DailyQuota
+	if token == s.cfg.Token || slices.Contains(s.alsoAccept, token) {
+		s.usage.spend(token, s.cfg.Now().In(s.cfg.Location))
+	}
 	index := -1
 	if !s.cfg.ForgetServed {
 		index = len(s.requests)
@@ -359,6 +380,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		answer(http.StatusForbidden, envelopeError("403", TextQuota))
 		return
 	}
+	if req.Path == "real_time.php" || req.Path == "information.php" {
+		s.serveSnapshot(w, r, &req, answer)
+		return
+	}
 	if req.Report != wolkvox.ReportTransfers && req.Report != wolkvox.ReportInteractions {
 		answer(http.StatusBadRequest, envelopeError("400", "THE API YOU WANT TO CONSULT DOES NOT EXIST"))
 		return
@@ -372,12 +397,26 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	req.Start, req.End = start, end
 
 	f := s.takeFault(req.Report)
+	if s.faulted(w, r, &req, f) {
+		return
+	}
+	if f != nil && f.GzipBomb > 0 {
+		req.Status = http.StatusOK
+		serveGzipBomb(w, req.Report, f.GzipBomb)
+		return
+	}
+	s.serveData(w, &req, f)
+}
+
+// faulted answers the request as fault f says, when f replaces the answer
+// (a latency, a hang-up, a status), and reports whether it did.
+func (s *Server) faulted(w http.ResponseWriter, r *http.Request, req *Request, f *Fault) bool {
 	if f != nil && f.Latency > 0 {
 		select {
 		case <-time.After(f.Latency):
 		case <-r.Context().Done():
 			req.Status = 499
-			return
+			return true
 		}
 	}
 	switch {
@@ -396,14 +435,9 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		}
 		w.WriteHeader(f.Status)
 		_, _ = w.Write([]byte(f.Body))
-		return
+		return true
 	}
-	if f != nil && f.GzipBomb > 0 {
-		req.Status = http.StatusOK
-		serveGzipBomb(w, req.Report, f.GzipBomb)
-		return
-	}
-	s.serveData(w, &req, f)
+	return false
 }
 
 // serveGzipBomb writes a gzip stream that inflates to a response of one

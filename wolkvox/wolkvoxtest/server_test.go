@@ -28,6 +28,14 @@ func TestServerRefusesADatasetInAnotherZone(t *testing.T) {
 			NewUnstartedServer(Config{Location: santiago, Data: data})
 		}()
 	}
+	func() {
+		defer func() {
+			if msg, _ := recover().(string); !strings.Contains(msg, "America/Santiago") {
+				t.Errorf("real-time data in another zone: panic %q", msg)
+			}
+		}()
+		NewUnstartedServer(Config{Location: santiago, Realtime: &Realtime{}})
+	}()
 	// The same zone, and the default empty store, are fine.
 	NewUnstartedServer(Config{Location: santiago, Data: Merge{&Store{Location: santiago}, &Traffic{Location: santiago}}}).Close()
 	NewUnstartedServer(Config{Location: santiago}).Close()
