@@ -1,14 +1,12 @@
 package collector
 
 import (
-	"net/http"
-	"net/http/httptest"
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/exportertest"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/wolkvox-exporter/wolkvox_exporter/internal/ledger"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
@@ -36,30 +34,6 @@ func bigAggregate() *ledger.Ledger {
 	return l
 }
 
-// prebuilt is a collector of constant metrics built once: the cheapest
-// possible way to serve a given set of series, and the baseline.
-type prebuilt []prometheus.Metric
-
-func (p prebuilt) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(p, ch) }
-func (p prebuilt) Collect(ch chan<- prometheus.Metric) {
-	for _, m := range p {
-		ch <- m
-	}
-}
-
-func scrape(b *testing.B, reg *prometheus.Registry) {
-	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
-	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
-	b.ReportAllocs()
-	for b.Loop() {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK {
-			b.Fatal(rec.Code)
-		}
-	}
-}
-
 // BenchmarkScrape compares a scrape of the exporter's collector with one of
 // the same series from a plain registry of prebuilt const metrics.
 // Reproduce: go test ./collector -run '^$' -bench 'Scrape|Render' -benchmem -count 5
@@ -72,13 +46,13 @@ func BenchmarkScrape(b *testing.B) {
 		c.Publish(metrics)
 		reg := prometheus.NewRegistry()
 		reg.MustRegister(c)
-		scrape(b, reg)
+		exportertest.ScrapeLoop(b, reg)
 	})
 	b.Run("prebuilt", func(b *testing.B) {
 		// Independent copies of the metrics, so neither side shares state.
 		reg := prometheus.NewRegistry()
-		reg.MustRegister(prebuilt(Render(bigAggregate(), t0, benchSettings, benchDescs)))
-		scrape(b, reg)
+		reg.MustRegister(exportertest.Prebuilt(Render(bigAggregate(), t0, benchSettings, benchDescs)))
+		exportertest.ScrapeLoop(b, reg)
 	})
 }
 

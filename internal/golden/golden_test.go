@@ -10,36 +10,19 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/exportertest"
 	"github.com/wolkvox-exporter/wolkvox_exporter/internal/poller"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox/wolkvoxtest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/exposition.golden from this run")
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // wallTimed are the families whose values come from the host's clock, not
 // the fake one (how long a poll took, when the state was saved): they are
@@ -60,7 +43,7 @@ func TestExpositionIsGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Date(2026, 3, 2, 8, 0, 0, 0, loc)
-	clk := &clock{t: start}
+	clk := exportertest.NewClock(start)
 	traffic := &wolkvoxtest.Traffic{Seed: 7, Location: loc, TransfersPerMinute: 6, InteractionsPerMinute: 4, BodyBytes: 16, AgentCount: 20}
 	traffic.AddSpike(wolkvoxtest.Spike{Start: start.Add(3 * time.Hour), End: start.Add(3*time.Hour + 10*time.Minute), TypeCall: "transfer", SkillID: "101", PerMinute: 30})
 	srv := wolkvoxtest.NewServer(wolkvoxtest.Config{Location: loc, Data: traffic, Now: clk.Now, ForgetServed: true, TB: t})
@@ -100,7 +83,7 @@ func TestExpositionIsGolden(t *testing.T) {
 			p = newPoller()
 		}
 		p.PollOnce(context.Background())
-		clk.advance(cfg.Interval)
+		clk.Advance(cfg.Interval)
 	}
 	defer p.Close()
 

@@ -1,6 +1,8 @@
 package poller
 
 import (
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/exportertest"
+
 	"context"
 	"net"
 	"strings"
@@ -145,7 +147,7 @@ func TestFaultMatrix(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			store := &wolkvoxtest.Store{Location: bogota}
 			srv := newFake(t, wolkvoxtest.Merge{busyTraffic(), store})
-			clock := &fakeClock{t: t0}
+			clock := exportertest.NewClock(t0)
 			cfg := testConfig(srv, clock)
 			if tc.edit != nil {
 				tc.edit(&cfg)
@@ -196,7 +198,7 @@ func TestAPIDownThenUp(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 	srv := wolkvoxtest.NewUnstartedServer(wolkvoxtest.Config{Location: bogota, Data: busyTraffic(), TB: t})
-	clock := &fakeClock{t: t0}
+	clock := exportertest.NewClock(t0)
 	cfg := testConfig(srv, clock)
 	cfg.Client.BaseURL = "http://" + addr
 	p := startPoller(t, cfg)

@@ -1,6 +1,8 @@
 package poller
 
 import (
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/exportertest"
+
 	"context"
 	"strconv"
 	"testing"
@@ -15,7 +17,7 @@ import (
 // report's poll fails, while the other report is still being polled.
 func TestHealthIsPublishedAsCallsEnd(t *testing.T) {
 	srv := newFake(t, busyTraffic())
-	clock := &fakeClock{t: t0}
+	clock := exportertest.NewClock(t0)
 	cfg := testConfig(srv, clock)
 	backoff := make(chan struct{})
 	proceed := make(chan struct{})
@@ -66,7 +68,7 @@ func TestHealthIsPublishedAsCallsEnd(t *testing.T) {
 func TestSeriesPerMetricAreCapped(t *testing.T) {
 	store := &wolkvoxtest.Store{Location: bogota}
 	srv := newFake(t, store)
-	clock := &fakeClock{t: t0}
+	clock := exportertest.NewClock(t0)
 	cfg := testConfig(srv, clock)
 	cfg.MaxSeriesPerMetric = 1000
 	p := startPoller(t, cfg)
@@ -107,7 +109,7 @@ func TestSeriesPerMetricAreCapped(t *testing.T) {
 // everything else is counted once, and exactly the poison's second is
 // counted as skipped.
 func TestPoisonRecordIsCountedAsSkipped(t *testing.T) {
-	clock := &fakeClock{t: t0}
+	clock := exportertest.NewClock(t0)
 	store := &wolkvoxtest.Store{Location: bogota}
 	second := t0.Add(-3 * time.Minute).Format(time.DateTime)
 	store.AddTransfers(wolkvoxtest.RawTransfer{ConnIDTransfer: "poison", Date: second, TypeCall: "transfer",
@@ -139,7 +141,7 @@ func TestPoisonRecordIsCountedAsSkipped(t *testing.T) {
 // revisit horizon for a while: each sweep reads around it rather than
 // isolating it again, and it is counted once.
 func TestPoisonCaseIsIsolatedOnceWhileRevisited(t *testing.T) {
-	clock := &fakeClock{t: t0}
+	clock := exportertest.NewClock(t0)
 	store := &wolkvoxtest.Store{Location: bogota}
 	store.AddInteractions(wolkvoxtest.RawInteraction{CaseID: "poison", Channel: "Email", Status: "open",
 		DateCreation: t0.Add(20 * time.Second).Format(time.DateTime), Override: map[string]string{"subject": "\"TAB\tINSIDE\""}})

@@ -2,44 +2,24 @@ package poller
 
 import (
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/exportertest"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox/wolkvoxtest"
 )
 
-var bogota = func() *time.Location {
-	loc, err := time.LoadLocation("America/Bogota")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
+var bogota = exportertest.Bogota()
 
 // t0 is when the tests' fake clock starts.
 var t0 = time.Date(2026, 6, 1, 9, 0, 0, 0, bogota)
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// fakeClock is the tests' clock, moved by hand.
+type fakeClock = exportertest.Clock
 
 func newFake(t *testing.T, data wolkvoxtest.Dataset) *wolkvoxtest.Server {
 	t.Helper()

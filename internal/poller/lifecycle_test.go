@@ -1,6 +1,8 @@
 package poller
 
 import (
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/exportertest"
+
 	"context"
 	"fmt"
 	"testing"
@@ -138,7 +140,7 @@ func backlogTruth(srv *wolkvoxtest.Server, now time.Time, horizon time.Duration)
 func TestEveryLifecycleUnderEveryFilterDate(t *testing.T) {
 	for _, mode := range []wolkvoxtest.FilterDate{wolkvoxtest.FilterCreation, wolkvoxtest.FilterClose, wolkvoxtest.FilterLastChange} {
 		t.Run(mode.String(), func(t *testing.T) {
-			clock := &fakeClock{t: t0}
+			clock := exportertest.NewClock(t0)
 			cases := lifecycleCases(t0.Add(10 * time.Second))
 			srv := lifecycleFake(t, clock, &wolkvoxtest.Lifecycles{Location: bogota, FilterOn: mode, Extra: cases})
 			p := startPoller(t, lifecycleConfig(srv, clock))

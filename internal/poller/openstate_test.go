@@ -1,6 +1,8 @@
 package poller
 
 import (
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/exportertest"
+
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,7 +15,7 @@ import (
 func TestStateLockIsReleasedWhenOpeningFails(t *testing.T) {
 	srv := newFake(t, nil)
 	dir := t.TempDir()
-	cfg := testConfig(srv, &fakeClock{t: t0})
+	cfg := testConfig(srv, exportertest.NewClock(t0))
 	cfg.StateFile = filepath.Join(dir, "op.state")
 	if err := os.WriteFile(cfg.StateFile, []byte("not a state file"), 0o600); err != nil {
 		t.Fatal(err)

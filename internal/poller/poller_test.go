@@ -1,6 +1,8 @@
 package poller
 
 import (
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/exportertest"
+
 	"bytes"
 	"context"
 	"os"
@@ -41,7 +43,7 @@ func healAndAssertRecovered(ctx context.Context, t *testing.T, p *Poller, clock 
 
 func TestExactlyOnceAcrossOverlappingBoundaries(t *testing.T) {
 	srv := newFake(t, busyTraffic())
-	clock := &fakeClock{t: t0}
+	clock := exportertest.NewClock(t0)
 	p := startPoller(t, testConfig(srv, clock))
 	pollEvery(context.Background(), p, clock, 8, 5*time.Minute)
 	assertCountsMatchServed(t, p, srv)
@@ -71,7 +73,7 @@ func TestExactlyOnceAcrossFailedPolls(t *testing.T) {
 	for name, fault := range faults {
 		t.Run(name, func(t *testing.T) {
 			srv := newFake(t, busyTraffic())
-			clock := &fakeClock{t: t0}
+			clock := exportertest.NewClock(t0)
 			p := startPoller(t, testConfig(srv, clock))
 			ctx := context.Background()
 			pollEvery(ctx, p, clock, 2, 5*time.Minute)
@@ -99,7 +101,7 @@ func TestExactlyOnceAcrossFailedPolls(t *testing.T) {
 
 func TestExactlyOnceAcrossTruncationSplits(t *testing.T) {
 	srv := newFake(t, busyTraffic())
-	clock := &fakeClock{t: t0}
+	clock := exportertest.NewClock(t0)
 	cfg := testConfig(srv, clock)
 	cfg.Client.MaxRecords = 200 // a 5-minute window holds about 600
 	p := startPoller(t, cfg)
@@ -113,7 +115,7 @@ func TestExactlyOnceAcrossTruncationSplits(t *testing.T) {
 
 func TestExactlyOnceAcrossRestartsOfThePollLoop(t *testing.T) {
 	srv := newFake(t, busyTraffic())
-	clock := &fakeClock{t: t0}
+	clock := exportertest.NewClock(t0)
 	p := startPoller(t, testConfig(srv, clock))
 	for range 3 {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -140,7 +142,7 @@ func TestExactlyOnceAcrossRestartsOfThePollLoop(t *testing.T) {
 
 func TestOutageLongerThanMaxCatchupIsSkippedAndCounted(t *testing.T) {
 	srv := newFake(t, busyTraffic())
-	clock := &fakeClock{t: t0}
+	clock := exportertest.NewClock(t0)
 	cfg := testConfig(srv, clock)
 	cfg.MaxCatchup = time.Hour
 	p := startPoller(t, cfg)
@@ -164,16 +166,16 @@ func TestOutageLongerThanMaxCatchupIsSkippedAndCounted(t *testing.T) {
 // exporter reads again from as far back as it remembers keys, so nothing
 // is lost and nothing counted twice, and up stays present.
 func TestClockSteppingBackLosesAndDoublesNothing(t *testing.T) {
-	api := &fakeClock{t: t0}
+	api := exportertest.NewClock(t0)
 	traffic := busyTraffic()
 	srv := wolkvoxtest.NewServer(wolkvoxtest.Config{Location: bogota, Data: traffic, TB: t, Now: api.Now})
 	t.Cleanup(srv.Close)
-	host := &fakeClock{t: t0}
+	host := exportertest.NewClock(t0)
 	p := startPoller(t, testConfig(srv, host))
 	ctx := context.Background()
 	var lastEnd time.Time
 	step := func(hostAhead time.Duration) {
-		host.t = api.Now().Add(hostAhead)
+		host.Set(api.Now().Add(hostAhead))
 		p.PollOnce(ctx)
 		lastEnd = api.Now().Add(-time.Minute)
 		api.Advance(5 * time.Minute)
@@ -201,7 +203,7 @@ func TestClockSteppingBackLosesAndDoublesNothing(t *testing.T) {
 func TestCaseCountedOnceAsItMovesFromOpenToClosed(t *testing.T) {
 	store := &wolkvoxtest.Store{Location: bogota}
 	srv := newFake(t, store)
-	clock := &fakeClock{t: t0}
+	clock := exportertest.NewClock(t0)
 	p := startPoller(t, testConfig(srv, clock))
 	ctx := context.Background()
 	at := func(d time.Duration) string { return t0.Add(d).Format(time.DateTime) }
@@ -236,7 +238,7 @@ func TestCaseCountedOnceAsItMovesFromOpenToClosed(t *testing.T) {
 func TestLabelsAndLimits(t *testing.T) {
 	store := &wolkvoxtest.Store{Location: bogota}
 	srv := newFake(t, store)
-	clock := &fakeClock{t: t0}
+	clock := exportertest.NewClock(t0)
 	p := startPoller(t, testConfig(srv, clock))
 	date := t0.Add(-3 * time.Minute).Format(time.DateTime)
 	for i := range 40 {
@@ -305,7 +307,7 @@ func hasSeries(t *testing.T, p *Poller, name string, match ...string) bool {
 func TestAgentsAreForgottenAfterTheTTL(t *testing.T) {
 	store := &wolkvoxtest.Store{Location: bogota}
 	srv := newFake(t, store)
-	clock := &fakeClock{t: t0}
+	clock := exportertest.NewClock(t0)
 	cfg := testConfig(srv, clock)
 	cfg.AgentTTL = time.Hour
 	p := startPoller(t, cfg)
@@ -326,7 +328,7 @@ func TestAgentsAreForgottenAfterTheTTL(t *testing.T) {
 
 func TestAgentMetricsCanBeTurnedOff(t *testing.T) {
 	srv := newFake(t, busyTraffic())
-	clock := &fakeClock{t: t0}
+	clock := exportertest.NewClock(t0)
 	cfg := testConfig(srv, clock)
 	cfg.AgentMetrics = false
 	p := startPoller(t, cfg)
@@ -340,7 +342,7 @@ func TestAgentMetricsCanBeTurnedOff(t *testing.T) {
 
 func TestMetricsPassLint(t *testing.T) {
 	srv := newFake(t, busyTraffic())
-	clock := &fakeClock{t: t0}
+	clock := exportertest.NewClock(t0)
 	p := startPoller(t, testConfig(srv, clock))
 	pollEvery(context.Background(), p, clock, 2, 5*time.Minute)
 	problems, err := testutil.CollectAndLint(p.Collector())
@@ -354,7 +356,7 @@ func TestMetricsPassLint(t *testing.T) {
 
 func TestReadyAfterBothReportsSucceeded(t *testing.T) {
 	srv := newFake(t, busyTraffic())
-	clock := &fakeClock{t: t0}
+	clock := exportertest.NewClock(t0)
 	p := startPoller(t, testConfig(srv, clock))
 	if p.Status().Ready() {
 		t.Fatal("ready before any poll")
@@ -372,7 +374,7 @@ func TestReadyAfterBothReportsSucceeded(t *testing.T) {
 
 func TestStateFileSurvivesARestart(t *testing.T) {
 	srv := newFake(t, busyTraffic())
-	clock := &fakeClock{t: t0}
+	clock := exportertest.NewClock(t0)
 	cfg := testConfig(srv, clock)
 	cfg.StateFile = filepath.Join(t.TempDir(), "state.json")
 	first := startPoller(t, cfg)
@@ -416,7 +418,7 @@ func TestCorruptStateFileIsMovedAside(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			srv := newFake(t, busyTraffic())
-			cfg := testConfig(srv, &fakeClock{t: t0})
+			cfg := testConfig(srv, exportertest.NewClock(t0))
 			cfg.StateFile = filepath.Join(t.TempDir(), "state.json")
 			if err := os.WriteFile(cfg.StateFile, []byte(content), 0o600); err != nil {
 				t.Fatal(err)
@@ -435,7 +437,7 @@ func TestCorruptStateFileIsMovedAside(t *testing.T) {
 
 func TestUnwritableStatePathFailsAtStart(t *testing.T) {
 	srv := newFake(t, busyTraffic())
-	cfg := testConfig(srv, &fakeClock{t: t0})
+	cfg := testConfig(srv, exportertest.NewClock(t0))
 	cfg.StateFile = "/nonexistent-dir/state.json"
 	if _, err := New(cfg); err == nil {
 		t.Fatal("New succeeded with an unwritable state path")

@@ -1,6 +1,8 @@
 package poller
 
 import (
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/exportertest"
+
 	"context"
 	"os"
 	"path/filepath"
@@ -26,7 +28,7 @@ func TestSimulatedDaysAt100kCasesADay(t *testing.T) {
 	if raceEnabled {
 		perDay = 20_000 // the same run, a fifth of the traffic: race is slow
 	}
-	clock := &fakeClock{t: t0}
+	clock := exportertest.NewClock(t0)
 	traffic := &wolkvoxtest.Traffic{Seed: 42, Location: bogota, InteractionsPerMinute: perDay / (24 * 60), BodyBytes: 16}
 	srv := wolkvoxtest.NewServer(wolkvoxtest.Config{Location: bogota, Data: traffic, Now: clock.Now, ForgetServed: true, TB: t})
 	t.Cleanup(srv.Close)

@@ -1,6 +1,8 @@
 package poller
 
 import (
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/exportertest"
+
 	"context"
 	"os"
 	"path/filepath"
@@ -17,14 +19,14 @@ import (
 // and the last interval is read.
 func TestFutureMarkInStateFileDoesNotStopPolling(t *testing.T) {
 	srv := newFake(t, busyTraffic())
-	clock := &fakeClock{t: time.Date(2027, 1, 1, 0, 0, 0, 0, bogota)}
+	clock := exportertest.NewClock(time.Date(2027, 1, 1, 0, 0, 0, 0, bogota))
 	cfg := testConfig(srv, clock)
 	cfg.StateFile = filepath.Join(t.TempDir(), "state")
 	ahead := startPoller(t, cfg)
 	ahead.PollOnce(context.Background())
 	ahead.Close()
 
-	clock.t = t0 // the real time: months behind the saved mark
+	clock.Set(t0) // the real time: months behind the saved mark
 	cfg.Revisit = time.Hour
 	p := startPoller(t, cfg)
 	pollEvery(context.Background(), p, clock, 3, 5*time.Minute)
@@ -46,7 +48,7 @@ func TestFutureMarkInStateFileDoesNotStopPolling(t *testing.T) {
 
 func TestStateFileIsLockedAndStaleTempsRemoved(t *testing.T) {
 	srv := newFake(t, busyTraffic())
-	cfg := testConfig(srv, &fakeClock{t: t0})
+	cfg := testConfig(srv, exportertest.NewClock(t0))
 	cfg.StateFile = filepath.Join(t.TempDir(), "state")
 	stale := filepath.Join(filepath.Dir(cfg.StateFile), ".state.tmp-123")
 	if err := os.WriteFile(stale, []byte("half a save"), 0o600); err != nil {
@@ -71,7 +73,7 @@ func TestStateFileIsLockedAndStaleTempsRemoved(t *testing.T) {
 // restart, while chat_4 is being revisited on every poll: every change is
 // counted once, and the counters continue where the file left them.
 func TestCrashDuringRevisitingLosesAndDoublesNothing(t *testing.T) {
-	clock := &fakeClock{t: t0}
+	clock := exportertest.NewClock(t0)
 	cases := lifecycleCases(t0.Add(10 * time.Second))
 	data := &wolkvoxtest.Lifecycles{Location: bogota, Extra: cases, PerMinute: 6, Seed: 5}
 	srv := lifecycleFake(t, clock, data)
@@ -112,7 +114,7 @@ func TestCrashDuringRevisitingLosesAndDoublesNothing(t *testing.T) {
 // nor panic on series of another version's labels: it is moved aside.
 func TestCorruptStateFileIsBoundedAndMovedAside(t *testing.T) {
 	srv := newFake(t, busyTraffic())
-	clock := &fakeClock{t: t0}
+	clock := exportertest.NewClock(t0)
 	cfg := testConfig(srv, clock)
 	cfg.StateFile = filepath.Join(t.TempDir(), "state")
 	huge := []byte("wolkvox_exporter state 2\n" + "\xff\xff\xff\xff\x0f{}") // a header length of 4 GiB
@@ -140,7 +142,7 @@ func TestCorruptStateFileIsBoundedAndMovedAside(t *testing.T) {
 // published; a later good save is recorded too.
 func TestFailedSaveIsCounted(t *testing.T) {
 	srv := newFake(t, busyTraffic())
-	clock := &fakeClock{t: t0}
+	clock := exportertest.NewClock(t0)
 	cfg := testConfig(srv, clock)
 	dir := t.TempDir()
 	cfg.StateFile = filepath.Join(dir, "state")

@@ -1,6 +1,8 @@
 package poller
 
 import (
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/exportertest"
+
 	"context"
 	"fmt"
 	"testing"
@@ -27,7 +29,7 @@ func TestClocksGoingBackCountEveryRecordOnce(t *testing.T) {
 	store := &wolkvoxtest.Store{Location: santiago}
 	srv := wolkvoxtest.NewServer(wolkvoxtest.Config{Location: santiago, Data: store, TB: t})
 	t.Cleanup(srv.Close)
-	clock := &fakeClock{t: change.Add(-90 * time.Minute)}
+	clock := exportertest.NewClock(change.Add(-90 * time.Minute))
 	cfg := testConfig(srv, clock)
 	cfg.Client.Location = santiago
 	p := startPoller(t, cfg)

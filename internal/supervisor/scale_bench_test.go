@@ -1,11 +1,10 @@
 package supervisor
 
 import (
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/exportertest"
+
 	"context"
 	"fmt"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"net/http"
-	"net/http/httptest"
 	"runtime"
 	"testing"
 	"time"
@@ -33,7 +32,7 @@ func BenchmarkScale200Operations(b *testing.B) {
 		srv := wolkvoxtest.NewServer(wolkvoxtest.Config{Token: fmt.Sprintf("tok-%d", i), Location: bogota, ForgetServed: true,
 			Data: &wolkvoxtest.Traffic{Seed: uint64(i), Location: bogota, TransfersPerMinute: 1, InteractionsPerMinute: 1, BodyBytes: 256}})
 		b.Cleanup(srv.Close)
-		clock := &fakeClock{t: t0}
+		clock := exportertest.NewClock(t0)
 		clocks = append(clocks, clock)
 		cfgs = append(cfgs, poller.Config{
 			Operation: fmt.Sprintf("op-%03d", i),
@@ -73,7 +72,7 @@ func BenchmarkScale200Operations(b *testing.B) {
 	ch := make(chan prometheus.Metric, 4*series)
 	r.Collect(ch)
 	close(ch)
-	var copies prebuilt
+	var copies exportertest.Prebuilt
 	for m := range ch {
 		copies = append(copies, m)
 	}
@@ -83,11 +82,11 @@ func BenchmarkScale200Operations(b *testing.B) {
 		b.ReportMetric(perOp/(1<<20), "MiB/operation")
 		b.ReportMetric(float64(series), "series")
 	})
-	b.Run("scrape/collector", func(b *testing.B) { scrape(b, reg) })
+	b.Run("scrape/collector", func(b *testing.B) { exportertest.ScrapeLoop(b, reg) })
 	b.Run("scrape/prebuilt", func(b *testing.B) {
 		pre := prometheus.NewRegistry()
 		pre.MustRegister(copies)
-		scrape(b, pre)
+		exportertest.ScrapeLoop(b, pre)
 	})
 	b.Run("poll", func(b *testing.B) {
 		p, clock := r.running["op-000"].poller, clocks[0]
@@ -96,28 +95,4 @@ func BenchmarkScale200Operations(b *testing.B) {
 			p.PollOnce(ctx)
 		}
 	})
-}
-
-// prebuilt is a collector of constant metrics built once: the cheapest
-// possible way to serve a given set of series, and the baseline.
-type prebuilt []prometheus.Metric
-
-func (p prebuilt) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(p, ch) }
-func (p prebuilt) Collect(ch chan<- prometheus.Metric) {
-	for _, m := range p {
-		ch <- m
-	}
-}
-
-func scrape(b *testing.B, reg *prometheus.Registry) {
-	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
-	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
-	b.ReportAllocs()
-	for b.Loop() {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK {
-			b.Fatal(rec.Code)
-		}
-	}
 }
