@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -118,8 +117,8 @@ func runBackfill(f *flags, ops *operations, logger log.Logger, stderr io.Writer)
 		cfg.StateFile = filepath.Join(*bf.output, cfg.Operation+".state")
 		cfg.Logger = logger
 		plans = append(plans, plan{cfg, from, to})
-		calls += estimateCalls(resumeFrom(cfg, from), to, loc, *bf.window)
-		if perDay := estimateCalls(from, from.Add(24*time.Hour), time.UTC, *bf.window); cfg.DailyQuota > 0 && float64(perDay) > cfg.DailyQuota {
+		calls += backfill.EstimateCalls(resumeFrom(cfg, from), to, loc, *bf.window)
+		if perDay := backfill.EstimateCalls(from, from.Add(24*time.Hour), time.UTC, *bf.window); cfg.DailyQuota > 0 && float64(perDay) > cfg.DailyQuota {
 			fmt.Fprintf(stderr, "%s: warning: operation %s: a day at --window=%v costs at least %d calls, more than its daily quota of %.0f; an interrupted day is read again whole, so give a longer --window\n",
 				exporterName, cfg.Operation, *bf.window, perDay, cfg.DailyQuota)
 		}
@@ -169,40 +168,6 @@ func runBackfill(f *flags, ops *operations, logger log.Logger, stderr io.Writer)
 	return 0
 }
 
-// days cuts [from, to] at the operation's midnights.
-func days(from, to time.Time, loc *time.Location) []time.Time {
-	var ends []time.Time
-	for t := from; t.Before(to); {
-		next := nextMidnight(t, loc)
-		if next.After(to) {
-			next = to
-		}
-		ends = append(ends, next)
-		t = next
-	}
-	return ends
-}
-
-// nextMidnight returns the first instant of the local day after t's. Where
-// clocks jump forward at midnight (America/Santiago in September), 00:00
-// does not exist and time.Date gives the hour before it, on t's own day:
-// the day then begins at the first minute that reads as the next date.
-func nextMidnight(t time.Time, loc *time.Location) time.Time {
-	y, m, d := t.In(loc).Date()
-	next := time.Date(y, m, d+1, 0, 0, 0, 0, loc)
-	want := time.Date(y, m, d+1, 12, 0, 0, 0, time.UTC) // the next date, normalised
-	for i := 0; i < 24*60 && !sameDate(next.In(loc), want); i++ {
-		next = next.Add(time.Minute)
-	}
-	return next
-}
-
-func sameDate(a, b time.Time) bool {
-	ay, am, ad := a.Date()
-	by, bm, bd := b.Date()
-	return ay == by && am == bm && ad == bd
-}
-
 func backfillOperation(ctx context.Context, cfg poller.Config, from, to time.Time, bf *backfillFlags, logger log.Logger, stderr io.Writer) int {
 	loc := cfg.Client.Location
 	b, err := backfill.New(cfg, backfill.Options{Labels: *bf.labels, Step: *bf.step, Window: *bf.window, PrometheusMajor: *bf.prometheusMajor})
@@ -211,18 +176,18 @@ func backfillOperation(ctx context.Context, cfg poller.Config, from, to time.Tim
 		return 2
 	}
 	defer b.Close()
-	// A day's blocks are written here and moved into the output only once
+	// A day's blocks are staged beside the output and moved in only once
 	// the whole day is, and the checkpoint with it. What an earlier run
-	// left here (this run holds the state file's lock now) is settled
+	// left staged (this run holds the state file's lock now) is settled
 	// first: finished if its checkpoint was saved, else thrown away.
-	staging := filepath.Join(*bf.output, cfg.Operation+".staging")
-	if moved, err := settleStaging(staging, *bf.output, b.Mark()); err != nil {
+	staging := backfill.NewStaging(*bf.output, cfg.Operation)
+	if moved, err := staging.Settle(b); err != nil {
 		fmt.Fprintf(stderr, "%s: error: operation %s: %v\n", exporterName, cfg.Operation, err)
 		return 2
 	} else if moved > 0 {
 		level.Info(logger).Log("msg", "moved the blocks of a day an interrupted run had finished", "operation", cfg.Operation, "blocks", moved)
 	}
-	defer discardStaging(staging)
+	defer staging.Discard()
 	switch mark := b.Mark(); {
 	case mark.IsZero():
 		b.Start(from)
@@ -243,51 +208,29 @@ func backfillOperation(ctx context.Context, cfg poller.Config, from, to time.Tim
 	default:
 		level.Info(logger).Log("msg", "resuming an interrupted backfill from its checkpoint", "operation", cfg.Operation, "from", mark.In(loc))
 	}
-	ends := days(b.Mark().Add(time.Second), to, loc)
-	progress := newProgress(cfg.Operation, len(ends), stderr)
+	progress := newProgress(cfg.Operation, len(backfill.Days(b.Mark().Add(time.Second), to, loc)), stderr)
 	var calls, records int
-	for _, end := range ends {
-		began := time.Now()
-		checkpoint := b.Mark()
-		sink := blocks.NewWriter(staging)
-		st, err := b.Day(ctx, end, sink)
-		if err == nil {
-			// The day is whole: say so beside its blocks, move the
-			// checkpoint, then the blocks. A crash before the checkpoint
-			// is saved re-does the day; one after it leaves the blocks
-			// staged, and the next run moves them (settleStaging).
-			err = writeSynced(filepath.Join(staging, dayDoneFile), end.Format(time.RFC3339Nano))
-		}
-		if err == nil {
-			err = b.Commit(end)
-		}
-		if err == nil {
-			checkpoint = end
-			err = moveBlocks(staging, *bf.output, sink.Blocks())
-		}
-		if err == nil {
-			err = os.Remove(filepath.Join(staging, dayDoneFile))
-		}
-		if err != nil {
-			resume := "run the same command again to resume from " + checkpoint.In(loc).Format(time.RFC3339)
-			switch wolkvox.ReasonOf(err) {
-			case wolkvox.ReasonQuota:
-				fmt.Fprintf(stderr, "%s: the operation's daily token quota is spent (%s); %s tomorrow\n", exporterName, cfg.Operation, resume)
-			case wolkvox.ReasonCanceled:
-				fmt.Fprintf(stderr, "%s: interrupted; %s\n", exporterName, resume)
-			default:
-				fmt.Fprintf(stderr, "%s: error: operation %s: %v; %s\n", exporterName, cfg.Operation, err, resume)
-			}
-			return 1
-		}
-		calls, records = calls+st.Calls, records+st.Records
+	checkpoint, err := staging.RunDays(ctx, b, to, func(d backfill.DayDone) {
+		calls, records = calls+d.Stats.Calls, records+d.Stats.Records
 		if progress != nil {
 			progress.Describe(fmt.Sprintf("%s: %d calls, %d records", cfg.Operation, calls, records))
 			_ = progress.Add(1)
-			continue
+			return
 		}
-		level.Info(logger).Log("msg", "backfilled a day", "operation", cfg.Operation, "to", end.In(loc).Format(time.RFC3339),
-			"calls", st.Calls, "records", st.Records, "series", st.Series, "took", time.Since(began).Round(time.Millisecond))
+		level.Info(logger).Log("msg", "backfilled a day", "operation", cfg.Operation, "to", d.End.In(loc).Format(time.RFC3339),
+			"calls", d.Stats.Calls, "records", d.Stats.Records, "series", d.Stats.Series, "took", d.Took.Round(time.Millisecond))
+	})
+	if err != nil {
+		resume := "run the same command again to resume from " + checkpoint.In(loc).Format(time.RFC3339)
+		switch wolkvox.ReasonOf(err) {
+		case wolkvox.ReasonQuota:
+			fmt.Fprintf(stderr, "%s: the operation's daily token quota is spent (%s); %s tomorrow\n", exporterName, cfg.Operation, resume)
+		case wolkvox.ReasonCanceled:
+			fmt.Fprintf(stderr, "%s: interrupted; %s\n", exporterName, resume)
+		default:
+			fmt.Fprintf(stderr, "%s: error: operation %s: %v; %s\n", exporterName, cfg.Operation, err, resume)
+		}
+		return 1
 	}
 	return 0
 }
@@ -331,87 +274,6 @@ func checkLabels(labels map[string]string) error {
 		}
 	}
 	return nil
-}
-
-// dayDoneFile, in the staging directory, says its blocks are a whole day
-// ending at the time it holds: once the checkpoint is there, they belong
-// in the output.
-const dayDoneFile = "day-complete"
-
-// blockDir is a block's directory name, a ULID.
-var blockDir = regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{26}$`)
-
-// settleStaging finishes what an earlier run left in staging if its
-// checkpoint was saved (mark is at or past the day it staged), or throws
-// it away, and leaves staging empty.
-func settleStaging(staging, output string, mark time.Time) (int, error) {
-	moved := 0
-	if b, err := os.ReadFile(filepath.Join(staging, dayDoneFile)); err == nil {
-		end, err := time.Parse(time.RFC3339Nano, string(b))
-		if err == nil && !mark.IsZero() && !mark.Before(end) {
-			entries, err := os.ReadDir(staging)
-			if err != nil {
-				return 0, err
-			}
-			var names []string
-			for _, e := range entries {
-				if e.IsDir() && blockDir.MatchString(e.Name()) {
-					names = append(names, e.Name())
-				}
-			}
-			if err := moveBlocks(staging, output, names); err != nil {
-				return 0, err
-			}
-			moved = len(names)
-		}
-	}
-	if err := os.RemoveAll(staging); err != nil {
-		return moved, err
-	}
-	return moved, os.Mkdir(staging, 0o755)
-}
-
-// discardStaging removes what a run leaves staged, unless a day in it is
-// marked complete: that day's checkpoint may be saved already (a move of
-// its blocks failed after it), and removing them would lose the day for
-// good; the next run moves them instead (settleStaging).
-func discardStaging(staging string) {
-	if _, err := os.Stat(filepath.Join(staging, dayDoneFile)); err == nil {
-		return
-	}
-	_ = os.RemoveAll(staging)
-}
-
-// writeSynced writes a small file and flushes it to disk.
-func writeSynced(name, content string) error {
-	f, err := os.Create(name)
-	if err != nil {
-		return err
-	}
-	_, err = f.WriteString(content)
-	return errors.Join(err, f.Sync(), f.Close())
-}
-
-// moveBlocks moves a day's blocks from the staging directory into the
-// output, each whole (a rename).
-func moveBlocks(staging, output string, names []string) error {
-	for _, name := range names {
-		if err := os.Rename(filepath.Join(staging, name), filepath.Join(output, name)); err != nil {
-			return fmt.Errorf("move block %s into %s: %w", name, output, err)
-		}
-	}
-	return nil
-}
-
-// estimateCalls counts the windows of (from, to], cut at the operation's
-// midnights (the checkpoints), one call per report each.
-func estimateCalls(from, to time.Time, loc *time.Location, window time.Duration) int {
-	n, start := 0, from
-	for _, end := range days(from, to, loc) {
-		n += int((end.Sub(start) + window - 1) / window)
-		start = end
-	}
-	return n * len(wolkvox.Reports)
 }
 
 // newProgress returns a progress bar of days done, API calls, records and
