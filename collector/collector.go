@@ -1,9 +1,13 @@
 package collector
 
 import (
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
 )
 
 // Collector serves an operation's latest published snapshot and its live
@@ -12,14 +16,36 @@ type Collector struct {
 	snapshot atomic.Pointer[[]prometheus.Metric]
 	descs    *Descs
 	health   atomic.Pointer[Health]
+
+	// now tells the time a snapshot's freshness is judged by.
+	now       func() time.Time
+	mu        sync.Mutex
+	snapshots map[wolkvox.Report]snapshotSet
 }
 
 // NewCollector returns a collector of descs with nothing to serve yet
 // but health.
 func NewCollector(descs *Descs, health *Health) *Collector {
-	c := &Collector{descs: descs}
+	c := &Collector{descs: descs, now: time.Now, snapshots: map[wolkvox.Report]snapshotSet{}}
 	c.health.Store(health)
 	return c
+}
+
+// SetClock makes now the clock snapshots' freshness is judged by.
+func (c *Collector) SetClock(now func() time.Time) { c.now = now }
+
+// PublishSnapshot serves a real-time snapshot's metrics until until:
+// a snapshot describes one moment, and a stale one must leave /metrics
+// (a gap on a dashboard, and the failure alert) rather than show a queue
+// frozen at its last value. nil metrics withdraw it at once.
+func (c *Collector) PublishSnapshot(report wolkvox.Report, metrics []prometheus.Metric, until time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if metrics == nil {
+		delete(c.snapshots, report)
+		return
+	}
+	c.snapshots[report] = snapshotSet{metrics: metrics, until: until}
 }
 
 // Publish swaps in a new snapshot. A scrape sees the old one or the new
@@ -33,6 +59,13 @@ func (c *Collector) TakeOver(old *Collector, snapshot bool) {
 	c.health.Store(old.health.Load())
 	if snapshot {
 		c.snapshot.Store(old.snapshot.Load())
+	}
+	old.mu.Lock()
+	defer old.mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for r, s := range old.snapshots {
+		c.snapshots[r] = s
 	}
 }
 
@@ -55,5 +88,19 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if h := c.health.Load(); h != nil {
 		h.collect(ch, c.descs)
+	}
+	now := c.now()
+	c.mu.Lock()
+	var fresh []snapshotSet
+	for _, s := range c.snapshots {
+		if now.Before(s.until) {
+			fresh = append(fresh, s)
+		}
+	}
+	c.mu.Unlock()
+	for _, s := range fresh {
+		for _, m := range s.metrics {
+			ch <- m
+		}
 	}
 }

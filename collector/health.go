@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -27,6 +28,8 @@ const (
 type Health struct {
 	mu      sync.Mutex
 	reports map[wolkvox.Report]*reportHealth
+	order   []wolkvox.Report      // the two reports, then the snapshots read
+	invalid map[[2]string]float64 // snapshot report, field
 
 	stateSaveFailures float64
 	stateLastSave     time.Time
@@ -43,19 +46,48 @@ type reportHealth struct {
 	requests     map[[2]string]float64 // code, purpose
 }
 
-// NewHealth returns the health of an operation that has not polled yet.
-func NewHealth() *Health {
-	h := &Health{reports: map[wolkvox.Report]*reportHealth{}}
-	for _, r := range wolkvox.Reports {
+// NewHealth returns the health of an operation that has not polled yet:
+// its two reports, and the real-time snapshots it reads, if any.
+func NewHealth(snapshots ...wolkvox.Report) *Health {
+	h := &Health{reports: map[wolkvox.Report]*reportHealth{}, invalid: map[[2]string]float64{}}
+	h.order = append(slices.Clone(wolkvox.Reports), snapshots...)
+	for _, r := range h.order {
 		h.reports[r] = &reportHealth{failures: map[wolkvox.Reason]float64{}, requests: map[[2]string]float64{}}
 	}
 	return h
 }
 
+// WithSnapshots returns h with the reports of snapshots added: a poller
+// that continues another (a reload that turned real time on) keeps its
+// counters and gains the new reports.
+func (h *Health) WithSnapshots(snapshots ...wolkvox.Report) *Health {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, r := range snapshots {
+		if h.reports[r] == nil {
+			h.order = append(h.order, r)
+			h.reports[r] = &reportHealth{failures: map[wolkvox.Reason]float64{}, requests: map[[2]string]float64{}}
+		}
+	}
+	return h
+}
+
+// SnapshotInvalid counts the fields of a snapshot that could not be used.
+func (h *Health) SnapshotInvalid(report wolkvox.Report, invalid wolkvox.InvalidFields) {
+	if invalid == 0 {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	invalid.Each(func(f wolkvox.Field) { h.invalid[[2]string{string(report), f.String()}]++ })
+}
+
 func (h *Health) update(report wolkvox.Report, fn func(*reportHealth)) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	fn(h.reports[report])
+	if rh := h.reports[report]; rh != nil {
+		fn(rh)
+	}
 }
 
 // CountRequest counts one call to the API as it ends: every call spends a
@@ -107,7 +139,7 @@ func (h *Health) Saved(t time.Time) {
 func (h *Health) collect(ch chan<- prometheus.Metric, d *Descs) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for _, report := range wolkvox.Reports {
+	for _, report := range h.order {
 		rh, r := h.reports[report], string(report)
 		if rh.polled {
 			ch <- prometheus.MustNewConstMetric(d.Of(ledger.ReportUp), prometheus.GaugeValue, Bool(rh.up), r)
@@ -120,10 +152,18 @@ func (h *Health) collect(ch chan<- prometheus.Metric, d *Descs) {
 			ch <- prometheus.MustNewConstMetric(d.Of(ledger.WindowStart), prometheus.GaugeValue, Unix(rh.window.Start), r)
 			ch <- prometheus.MustNewConstMetric(d.Of(ledger.WindowEnd), prometheus.GaugeValue, Unix(rh.window.End), r)
 		}
-		for _, reason := range wolkvox.Reasons {
+		reasons, purpose := wolkvox.Reasons, purposeNew
+		if slices.Contains(wolkvox.SnapshotReports, report) {
+			reasons = append(slices.Clone(wolkvox.Reasons), wolkvox.SnapshotReasons...)
+			purpose = string(wolkvox.PurposeSnapshot)
+			if report == wolkvox.ReportTokenInfo {
+				purpose = string(wolkvox.PurposeQuota)
+			}
+		}
+		for _, reason := range reasons {
 			ch <- prometheus.MustNewConstMetric(d.Of(ledger.PollFailures), prometheus.CounterValue, rh.failures[reason], r, string(reason))
 		}
-		requests := map[[2]string]float64{{"200", purposeNew}: 0}
+		requests := map[[2]string]float64{{"200", purpose}: 0}
 		if report == wolkvox.ReportInteractions {
 			requests[[2]string{"200", purposeRevisit}] = 0
 		}
@@ -133,6 +173,9 @@ func (h *Health) collect(ch chan<- prometheus.Metric, d *Descs) {
 		for k, v := range requests {
 			ch <- prometheus.MustNewConstMetric(d.Of(ledger.APIRequests), prometheus.CounterValue, v, r, k[0], k[1])
 		}
+	}
+	for k, v := range h.invalid {
+		ch <- prometheus.MustNewConstMetric(d.Of(ledger.SnapshotInvalidFields), prometheus.CounterValue, v, k[0], k[1])
 	}
 	ch <- prometheus.MustNewConstMetric(d.Of(ledger.StateSaveFailures), prometheus.CounterValue, h.stateSaveFailures)
 	if !h.stateLastSave.IsZero() {
@@ -145,7 +188,7 @@ func (h *Health) Status() *Status {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	st := &Status{}
-	for _, report := range wolkvox.Reports {
+	for _, report := range h.order {
 		rh := h.reports[report]
 		st.Reports = append(st.Reports, ReportStatus{
 			Report: report, Polled: rh.polled, Up: rh.up, LastSuccess: rh.lastSuccess, Window: rh.window, LastError: rh.lastError,
@@ -169,10 +212,12 @@ type Status struct {
 	Reports []ReportStatus
 }
 
-// Ready reports whether every report has been polled successfully once.
+// Ready reports whether both reports have been polled successfully once.
+// Real-time snapshots do not count: a refused skill_id=all is a
+// configuration to fix, shown as report_up 0, not a reason to stop serving.
 func (s *Status) Ready() bool {
 	for _, r := range s.Reports {
-		if r.LastSuccess.IsZero() {
+		if slices.Contains(wolkvox.Reports, r.Report) && r.LastSuccess.IsZero() {
 			return false
 		}
 	}

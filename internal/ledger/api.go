@@ -94,3 +94,7 @@ func (h *Histogram) Bounds() []float64 { return h.bounds }
 // Span is how far behind the new windows a revisit sweep starts: the
 // horizon and one sweep's period.
 func (p RevisitPlan) Span() time.Duration { return p.span }
+
+// OrNone is a label value for s: "none" when it is empty, as every family
+// writes a missing value.
+func OrNone(s string) string { return orNone(s) }

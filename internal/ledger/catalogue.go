@@ -49,6 +49,7 @@ const (
 	ScopeLedger   Scope = iota // rendered from a ledger, after each save
 	ScopeHealth                // an operation's polling, live as calls end
 	ScopeExporter              // exporter-wide, no operation label
+	ScopeSnapshot              // a real-time snapshot, served while fresh
 )
 
 // dataFamilies is the catalogue of counted data, in exposition order.
@@ -184,6 +185,28 @@ const (
 	ReloadSuccessSeconds = namespace + "_exporter_config_last_reload_success_timestamp_seconds"
 	Operations           = namespace + "_exporter_operations"
 	BuildInfo            = namespace + "_exporter_build_info"
+	PlannedCalls         = namespace + "_exporter_planned_calls_per_day"
+
+	SkillInfo             = namespace + "_skill_info"
+	SkillCallsInQueue     = namespace + "_skill_calls_in_queue"
+	SkillServiceLevel     = namespace + "_skill_service_level_ratio"
+	SkillAbandoned        = namespace + "_skill_abandoned_ratio"
+	SkillInboundToday     = namespace + "_skill_inbound_calls_today"
+	SkillAnsweredToday    = namespace + "_skill_answered_calls_today"
+	SkillAbandonedToday   = namespace + "_skill_abandoned_calls_today"
+	TargetServiceLevel    = namespace + "_target_service_level_ratio"
+	TargetQueue           = namespace + "_target_calls_in_queue"
+	TargetAbandoned       = namespace + "_target_abandoned_ratio"
+	Agents                = namespace + "_agents"
+	AgentStatus           = namespace + "_agent_status"
+	AgentStatusSeconds    = namespace + "_agent_status_seconds"
+	AgentCallsToday       = namespace + "_agent_calls_today"
+	AgentStateTimeToday   = namespace + "_agent_state_seconds_today"
+	AgentHandleTime       = namespace + "_agent_handle_time_average_seconds"
+	AgentOccupancy        = namespace + "_agent_occupancy_ratio"
+	QuotaLimit            = namespace + "_quota_tokens_limit"
+	QuotaUsedToday        = namespace + "_quota_tokens_used_today"
+	SnapshotInvalidFields = namespace + "_snapshot_invalid_fields_total"
 )
 
 // Catalogue is every family the exporter serves but build_info (which
@@ -216,6 +239,27 @@ func Catalogue() []Family {
 		gauge(DailyQuota, "The operation's daily token quota, as configured with --wolkvox.daily-quota.", ScopeLedger),
 		counter(StateSaveFailures, "Failed writes of the state file; while they fail, a restart re-reads and may miss what was polled since the last good save.", ScopeHealth),
 		gauge(StateLastSave, "When the state file was last written successfully.", ScopeHealth),
+		gauge(PlannedCalls, "Calls a day the operation's settings plan to spend of its daily token quota: new windows, chat_4 revisits, real-time snapshots and token_info; retries and splits come on top.", ScopeLedger),
+		gauge(SkillInfo, "Skill names by id, from the latest real-time snapshot, for joins.", ScopeSnapshot, "skill_id", "skill_name"),
+		gauge(SkillCallsInQueue, "Calls waiting in the skill's queue now (real_time skills calls_in_queue_now).", ScopeSnapshot, "skill_id"),
+		gauge(SkillServiceLevel, "Share of the day's calls to the skill answered within threshold_seconds (service_level_Nseg), 0 to 1.", ScopeSnapshot, "skill_id", "threshold_seconds"),
+		gauge(SkillAbandoned, "Share of the day's inbound calls to the skill that the caller hung up on before an agent answered (by_abandon), 0 to 1.", ScopeSnapshot, "skill_id"),
+		gauge(SkillInboundToday, "Inbound calls to the skill so far today, as the platform counts them (stat_inbound); a gauge, as the platform's day and semantics are its own.", ScopeSnapshot, "skill_id"),
+		gauge(SkillAnsweredToday, "Answered calls to the skill so far today (stat_answer).", ScopeSnapshot, "skill_id"),
+		gauge(SkillAbandonedToday, "Abandoned calls to the skill so far today (stat_abandon).", ScopeSnapshot, "skill_id"),
+		gauge(TargetServiceLevel, "The configured service-level target of the skill: the share of calls to answer within threshold_seconds.", ScopeSnapshot, "skill_id", "threshold_seconds"),
+		gauge(TargetQueue, "The configured most calls the skill's queue should hold.", ScopeSnapshot, "skill_id"),
+		gauge(TargetAbandoned, "The configured highest share of abandoned calls for the skill.", ScopeSnapshot, "skill_id"),
+		gauge(Agents, "Agents logged in, by their status now (free text the operation defines).", ScopeSnapshot, "status"),
+		gauge(AgentStatus, "1 for each agent's status now (one series per agent).", ScopeSnapshot, "agent_id", "agent_name", "status"),
+		gauge(AgentStatusSeconds, "Seconds the agent has been in the current status (time_state_now).", ScopeSnapshot, "agent_id"),
+		gauge(AgentCallsToday, "The agent's calls so far today, by direction (all, inbound, outbound, internal).", ScopeSnapshot, "agent_id", "direction"),
+		gauge(AgentStateTimeToday, "Seconds the agent spent today in each state (ready, inbound, outbound, acw, ring, login, aux).", ScopeSnapshot, "agent_id", "state"),
+		gauge(AgentHandleTime, "The agent's average handle time today, in seconds (aht_time).", ScopeSnapshot, "agent_id"),
+		gauge(AgentOccupancy, "The agent's occupancy today, 0 to 1 (ocupation).", ScopeSnapshot, "agent_id"),
+		gauge(QuotaLimit, "The operation's daily token limit, from token_info.", ScopeSnapshot),
+		gauge(QuotaUsedToday, "Tokens spent today, by this exporter's token (scope=token) or by every token of the operation (scope=operation), from token_info.", ScopeSnapshot, "scope"),
+		counter(SnapshotInvalidFields, "Fields of real-time snapshots that could not be parsed or were out of range; the value was left out. Restarts at 0 with the process.", ScopeHealth, "report", "field"),
 		gauge(ReloadSuccessful, "1 if the last configuration reload succeeded, 0 if it failed and the previous configuration still runs.", ScopeExporter),
 		gauge(ReloadSuccessSeconds, "When the configuration was last loaded successfully, at start or by a reload.", ScopeExporter),
 		gauge(Operations, "Operations the exporter polls.", ScopeExporter),

@@ -20,6 +20,8 @@ type Sink interface {
 type RenderSettings struct {
 	Interval, Revisit time.Duration
 	DailyQuota        float64
+	// PlannedCalls is the calls a day the settings plan to spend.
+	PlannedCalls float64
 }
 
 // Emit sends every series of the ledger to sink, as a scrape at now would
@@ -100,6 +102,9 @@ func (l *Ledger) Emit(now time.Time, set RenderSettings, sink Sink) {
 
 	gauge(PollInterval, set.Interval.Seconds())
 	gauge(RevisitHorizon, set.Revisit.Seconds())
+	if set.PlannedCalls > 0 {
+		gauge(PlannedCalls, set.PlannedCalls)
+	}
 	if set.DailyQuota > 0 {
 		gauge(DailyQuota, set.DailyQuota)
 	}

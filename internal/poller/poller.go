@@ -49,6 +49,8 @@ type Config struct {
 	// Operation names the operation; it is the operation label of every
 	// series the poller serves. Empty: no such label.
 	Operation string
+	// Realtime configures the real-time snapshots and token_info.
+	Realtime Realtime
 	// Clock tells the time; default the system clock.
 	Clock  Clock
 	Logger log.Logger
@@ -101,7 +103,7 @@ func newPoller(cfg Config, loadState bool) (*Poller, error) {
 		plan:      plan,
 		ledger:    ledger.New(cfg.LedgerSettings()),
 		descs:     descs,
-		collector: collector.NewCollector(descs, collector.NewHealth()),
+		collector: collector.NewCollector(descs, collector.NewHealth(cfg.Realtime.reports()...)),
 		logger:    cfg.Logger,
 	}
 	observe := cfg.Client.ObserveRequest
@@ -118,6 +120,7 @@ func newPoller(cfg Config, loadState bool) (*Poller, error) {
 		return nil, err
 	}
 	p.client = client
+	p.collector.SetClock(cfg.Clock.Now)
 	if cfg.StateFile != "" && loadState {
 		if err := p.openState(); err != nil {
 			client.Close()
@@ -130,7 +133,7 @@ func newPoller(cfg Config, loadState bool) (*Poller, error) {
 
 // RenderSettings are the configured values the ledger's rendering exports.
 func (cfg Config) RenderSettings() ledger.RenderSettings {
-	return ledger.RenderSettings{Interval: cfg.Interval, Revisit: cfg.Revisit, DailyQuota: cfg.DailyQuota}
+	return ledger.RenderSettings{Interval: cfg.Interval, Revisit: cfg.Revisit, DailyQuota: cfg.DailyQuota, PlannedCalls: PlannedCallsPerDay(cfg)}
 }
 
 // health is the operation's live health, which the collector serves.
@@ -190,6 +193,7 @@ func NewSuccessor(cfg Config, prev *Poller) (*Poller, error) {
 func (p *Poller) TakeOver(prev *Poller) {
 	prev.ledger.Retune(p.cfg.LedgerSettings())
 	p.ledger = prev.ledger
+	prev.collector.Health().WithSnapshots(p.cfg.Realtime.reports()...)
 	if p.cfg.StateFile != "" && p.cfg.StateFile == prev.cfg.StateFile {
 		p.lock, prev.lock = prev.lock, nil
 	}
@@ -243,6 +247,13 @@ func (p *Poller) Status() *collector.Status { return p.health().Status() }
 // Run polls now and then every interval until ctx is done. It can be
 // called again after it returns; the counts carry on.
 func (p *Poller) Run(ctx context.Context) {
+	if p.cfg.Realtime.enabled() {
+		// Its own goroutine, so that a long catch-up of the reports never
+		// lets a snapshot go stale; the token gate keeps their calls apart.
+		var snapshots sync.WaitGroup
+		snapshots.Go(func() { p.runSnapshots(ctx) })
+		defer snapshots.Wait()
+	}
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {

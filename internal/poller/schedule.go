@@ -22,7 +22,7 @@ func PlannedCallsPerDay(cfg Config) float64 {
 	}
 	day := float64(24 * time.Hour)
 	polls := day / float64(cfg.Interval)
-	return polls*float64(len(wolkvox.Reports)) + ledger.NewRevisitPlan(cfg.Revisit, cfg.Interval).CallsPerDay(cfg.Interval)
+	return polls*float64(len(wolkvox.Reports)) + ledger.NewRevisitPlan(cfg.Revisit, cfg.Interval).CallsPerDay(cfg.Interval) + cfg.Realtime.callsPerDay()
 }
 
 // schedule holds when a poller's next poll is due, for the landing page.
