@@ -57,6 +57,9 @@ type flags struct {
 	interval, delay, maxCatchup, agentTTL *time.Duration
 	revisit                               *time.Duration
 	intervalSet, delaySet, revisitSet     bool
+	realtimeInterval, quotaInterval       *time.Duration
+	realtimeSet, quotaSet                 bool
+	skills                                *[]string
 	maxSeries                             *int
 	configFile, stateDir, operation       *string
 	configCheck, enableLifecycle          *bool
@@ -74,34 +77,39 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	app.ErrorWriter(stderr)
 	app.UsageWriter(stderr)
 	f := &flags{
-		configFile:      app.Flag("config.file", "YAML file listing the operations to poll (see examples/wolkvox.yml). Without it, the --wolkvox.* flags describe one operation. Reloaded on SIGHUP and, with --web.enable-lifecycle, POST /-/reload.").String(),
-		configCheck:     app.Flag("config.check", "Check --config.file (or the flags' operation) and exit: 0 when good, 2 with one line per problem.").Bool(),
-		enableLifecycle: app.Flag("web.enable-lifecycle", "Enable POST /-/reload, as in Prometheus.").Bool(),
-		stateDir:        app.Flag("storage.state-dir", "Directory to keep one state file per operation in (OPERATION.state); see --storage.state-file.").String(),
-		operation:       app.Flag("wolkvox.operation", "Name of the flags' operation, its operation label. Default: the server code, or the --wolkvox.url host.").String(),
-		server:          app.Flag("wolkvox.server", "The operation's server code: 0002 means https://wv0002.wolkvox.com.").String(),
-		baseURL:         app.Flag("wolkvox.url", "Base URL of the API, overriding --wolkvox.server.").String(),
-		tokenFile:       app.Flag("wolkvox.token-file", "File holding the wolkvox-token. Default: the WOLKVOX_TOKEN environment variable. The token is never a flag value, because those show in process lists.").String(),
-		timezone:        app.Flag("wolkvox.timezone", "The operation's time zone; the API's dates carry none.").Default("America/Bogota").String(),
-		timeout:         app.Flag("wolkvox.timeout", "Timeout of one API call, body included. The API allows itself 60s.").Default("60s").Duration(),
-		dailyQuota:      app.Flag("wolkvox.daily-quota", "The operation's daily token quota (licenses x 1000), exported for the quota alert. 0: unknown.").Default("0").Int(),
-		interval:        app.Flag("poll.interval", "How often to poll each report. Each poll spends 2 tokens of the daily quota. With --demo, 15s unless given.").Default("5m").Duration(),
-		delay:           app.Flag("poll.delay", "How far behind now windows end, for rows that land late. With --demo, 0s unless given.").Default("1m").Duration(),
-		maxCatchup:      app.Flag("poll.max-catchup", "After an outage, fetch at most this far back; older time is skipped and counted.").Default("24h").Duration(),
-		revisit:         app.Flag("chat.revisit", "Re-read chat_4 over this trailing horizon, so that cases closed, surveyed or typified after they were first read are counted. 0 turns it off. With --demo, 30m unless given.").Default("24h").Duration(),
-		maxSeries:       app.Flag("collector.max-series-per-metric", "Label combinations each metric may take; beyond it, observations count under labels \"other\" (wolkvox_series_overflow_total).").Default(strconv.Itoa(ledger.DefaultMaxSeriesPerMetric)).Int(),
-		agents:          app.Flag("collector.agents", "Export per-agent metrics.").Default("true").Bool(),
-		agentTTL:        app.Flag("collector.agents.ttl", "Drop an agent from the per-agent metrics when not seen for this long.").Default("24h").Duration(),
-		stateFile:       app.Flag("storage.state-file", "File to keep window marks and de-duplication keys in, so a restart neither leaves a gap nor counts twice. Unset: start fresh each time.").String(),
-		demo:            app.Flag("demo", "Serve generated demo data from a built-in fake API; needs no server or token.").Bool(),
-		telemetryPath:   app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String(),
-		logLevel:        app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error"),
-		logFormat:       app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json"),
-		web:             kingpinflag.AddFlags(app, ":10049"),
+		configFile:       app.Flag("config.file", "YAML file listing the operations to poll (see examples/wolkvox.yml). Without it, the --wolkvox.* flags describe one operation. Reloaded on SIGHUP and, with --web.enable-lifecycle, POST /-/reload.").String(),
+		configCheck:      app.Flag("config.check", "Check --config.file (or the flags' operation) and exit: 0 when good, 2 with one line per problem.").Bool(),
+		enableLifecycle:  app.Flag("web.enable-lifecycle", "Enable POST /-/reload, as in Prometheus.").Bool(),
+		stateDir:         app.Flag("storage.state-dir", "Directory to keep one state file per operation in (OPERATION.state); see --storage.state-file.").String(),
+		operation:        app.Flag("wolkvox.operation", "Name of the flags' operation, its operation label. Default: the server code, or the --wolkvox.url host.").String(),
+		server:           app.Flag("wolkvox.server", "The operation's server code: 0002 means https://wv0002.wolkvox.com.").String(),
+		baseURL:          app.Flag("wolkvox.url", "Base URL of the API, overriding --wolkvox.server.").String(),
+		tokenFile:        app.Flag("wolkvox.token-file", "File holding the wolkvox-token. Default: the WOLKVOX_TOKEN environment variable. The token is never a flag value, because those show in process lists.").String(),
+		timezone:         app.Flag("wolkvox.timezone", "The operation's time zone; the API's dates carry none.").Default("America/Bogota").String(),
+		timeout:          app.Flag("wolkvox.timeout", "Timeout of one API call, body included. The API allows itself 60s.").Default("60s").Duration(),
+		dailyQuota:       app.Flag("wolkvox.daily-quota", "The operation's daily token quota (licenses x 1000), exported for the quota alert. 0: unknown.").Default("0").Int(),
+		interval:         app.Flag("poll.interval", "How often to poll each report. Each poll spends 2 tokens of the daily quota. With --demo, 15s unless given.").Default("5m").Duration(),
+		delay:            app.Flag("poll.delay", "How far behind now windows end, for rows that land late. With --demo, 0s unless given.").Default("1m").Duration(),
+		maxCatchup:       app.Flag("poll.max-catchup", "After an outage, fetch at most this far back; older time is skipped and counted.").Default("24h").Duration(),
+		revisit:          app.Flag("chat.revisit", "Re-read chat_4 over this trailing horizon, so that cases closed, surveyed or typified after they were first read are counted. 0 turns it off. With --demo, 30m unless given.").Default("24h").Duration(),
+		realtimeInterval: app.Flag("realtime.interval", "How often to read the real-time skills and agents snapshots (queues, service level, abandons, agent states); each read spends 2 tokens (1 + one per --realtime.skill). Default: --poll.interval. 0 turns real time off.").Default("5m").Duration(),
+		skills:           app.Flag("realtime.skill", "A skill id to read the real-time skills snapshot of, one call each; repeatable. Default: all skills in one call (skill_id=all), where the API allows it.").Strings(),
+		quotaInterval:    app.Flag("quota.interval", "How often to read token_info, the operation's true token use today (1 token each). 0 turns it off.").Default("1h").Duration(),
+		maxSeries:        app.Flag("collector.max-series-per-metric", "Label combinations each metric may take; beyond it, observations count under labels \"other\" (wolkvox_series_overflow_total).").Default(strconv.Itoa(ledger.DefaultMaxSeriesPerMetric)).Int(),
+		agents:           app.Flag("collector.agents", "Export per-agent metrics.").Default("true").Bool(),
+		agentTTL:         app.Flag("collector.agents.ttl", "Drop an agent from the per-agent metrics when not seen for this long.").Default("24h").Duration(),
+		stateFile:        app.Flag("storage.state-file", "File to keep window marks and de-duplication keys in, so a restart neither leaves a gap nor counts twice. Unset: start fresh each time.").String(),
+		demo:             app.Flag("demo", "Serve generated demo data from a built-in fake API; needs no server or token.").Bool(),
+		telemetryPath:    app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String(),
+		logLevel:         app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error"),
+		logFormat:        app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json"),
+		web:              kingpinflag.AddFlags(app, ":10049"),
 	}
 	app.GetFlag("poll.interval").IsSetByUser(&f.intervalSet)
 	app.GetFlag("poll.delay").IsSetByUser(&f.delaySet)
 	app.GetFlag("chat.revisit").IsSetByUser(&f.revisitSet)
+	app.GetFlag("realtime.interval").IsSetByUser(&f.realtimeSet)
+	app.GetFlag("quota.interval").IsSetByUser(&f.quotaSet)
 	app.Version(version.Print(exporterName))
 	app.HelpFlag.Short('h')
 	app.Command("serve", "Poll the operations and serve their metrics (the default).").Default()
@@ -245,6 +253,9 @@ func run(args []string, stderr io.Writer) int {
 		}
 		if !f.revisitSet {
 			*f.revisit = demo.Revisit
+		}
+		if !f.quotaSet {
+			*f.quotaInterval = demo.QuotaInterval
 		}
 		level.Warn(logger).Log("msg", "DEMO MODE: serving generated data from a built-in fake Wolkvox API, not a real operation", "fake_api", demoSrv.URL,
 			"interval", *f.interval, "delay", *f.delay, "chat_revisit", *f.revisit)

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/common/version"
 
+	"github.com/wolkvox-exporter/wolkvox_exporter/collector"
 	"github.com/wolkvox-exporter/wolkvox_exporter/config"
 	"github.com/wolkvox-exporter/wolkvox_exporter/internal/poller"
 	"github.com/wolkvox-exporter/wolkvox_exporter/internal/state"
@@ -36,9 +37,7 @@ func (o *operations) load() ([]poller.Config, []error) {
 	var resolved []config.Resolved
 	if *o.f.configFile != "" {
 		var errs []error
-		resolved, errs = config.Load(*o.f.configFile, config.Builtin{
-			Interval: *o.f.interval, Delay: *o.f.delay, MaxCatchup: *o.f.maxCatchup, ChatRevisit: *o.f.revisit, Timeout: *o.f.timeout,
-		})
+		resolved, errs = config.Load(*o.f.configFile, o.builtin())
 		if len(errs) > 0 {
 			return nil, errs
 		}
@@ -58,6 +57,14 @@ func (o *operations) load() ([]poller.Config, []error) {
 		cfg := o.poller(r)
 		if *o.f.configFile == "" && *o.f.stateFile != "" {
 			cfg.StateFile = *o.f.stateFile
+		}
+		// The plan, said at start and at every reload, and refused over a
+		// known quota: every call spends a token of the operation's day.
+		plan := poller.PlannedCallsPerDay(cfg)
+		level.Info(o.logger).Log("msg", "planned API calls a day", "operation", r.Name, "calls", int(plan+0.5),
+			"realtime_interval", r.RealtimeInterval, "quota_interval", r.QuotaInterval, "daily_quota", r.DailyQuota)
+		if r.DailyQuota > 0 && plan > float64(r.DailyQuota) {
+			errs = append(errs, fmt.Errorf("operation %s: its settings plan %d calls a day, more than its daily_quota of %d; lengthen interval, realtime_interval or quota_interval, or shorten chat_revisit", r.Name, int(plan+0.5), r.DailyQuota))
 		}
 		if cfg.StateFile != "" {
 			// Here, so that --config.check and a start agree.
@@ -90,7 +97,25 @@ func (o *operations) fromFlags() (config.Resolved, []error) {
 	if o.demoURL != "" {
 		op.Server, op.URL, op.TokenFile, env = "", o.demoURL, "", o.demoToken
 	}
-	return config.ResolveFlags(op, env, config.Builtin{})
+	op.Skills = *f.skills
+	if f.realtimeSet {
+		op.RealtimeInterval = d(*f.realtimeInterval)
+	}
+	op.QuotaInterval = d(*f.quotaInterval)
+	return config.ResolveFlags(op, env, o.builtin())
+}
+
+// builtin are the defaults the flags give every operation.
+func (o *operations) builtin() config.Builtin {
+	f := o.f
+	b := config.Builtin{
+		Interval: *f.interval, Delay: *f.delay, MaxCatchup: *f.maxCatchup, ChatRevisit: *f.revisit, Timeout: *f.timeout,
+		RealtimeInterval: -1, QuotaInterval: *f.quotaInterval,
+	}
+	if f.realtimeSet {
+		b.RealtimeInterval = *f.realtimeInterval
+	}
+	return b
 }
 
 // defaultName names the flags' operation when --wolkvox.operation does
@@ -115,6 +140,7 @@ func (o *operations) poller(r config.Resolved) poller.Config {
 			UserAgent: exporterName + "/" + version.Version, Gates: o.gates,
 		},
 		Interval: r.Interval, Delay: r.Delay, MaxCatchup: r.MaxCatchup, Revisit: r.ChatRevisit,
+		Realtime:     poller.Realtime{Interval: r.RealtimeInterval, QuotaInterval: r.QuotaInterval, Skills: r.Skills, Targets: targets(r.Targets)},
 		AgentMetrics: *f.agents, AgentTTL: *f.agentTTL, MaxSeriesPerMetric: *f.maxSeries,
 		DailyQuota: float64(r.DailyQuota), Logger: o.logger,
 	}
@@ -126,3 +152,15 @@ func (o *operations) poller(r config.Resolved) poller.Config {
 
 // errNoConfigFile is a reload's answer when there is nothing to reload.
 var errNoConfigFile = errors.New("there is no --config.file to reload; restart to change flags")
+
+// targets turns the file's targets into the collector's.
+func targets(t config.Targets) collector.Targets {
+	out := collector.Targets{ServiceLevel: t.ServiceLevel, ServiceLevelSeconds: t.ServiceLevelSeconds, Queue: t.Queue, Abandoned: t.Abandoned}
+	if len(t.Skills) > 0 {
+		out.Skills = map[string]collector.Targets{}
+		for id, st := range t.Skills {
+			out.Skills[id] = targets(st)
+		}
+	}
+	return out
+}

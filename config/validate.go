@@ -39,6 +39,7 @@ var flagNames = map[string]string{
 	"chat_revisit": "--chat.revisit", "timeout": "--wolkvox.timeout", "daily_quota": "--wolkvox.daily-quota",
 	"url": "--wolkvox.url", "server": "--wolkvox.server", "token_file": "--wolkvox.token-file",
 	"timezone": "--wolkvox.timezone", "name": "--wolkvox.operation",
+	"realtime_interval": "--realtime.interval", "quota_interval": "--quota.interval", "skills": "--realtime.skill",
 }
 
 func (s Source) name(setting string) string {
@@ -113,8 +114,93 @@ func resolve(op Operation, defaults Polling, builtin Builtin, src Source) (Resol
 	r.MaxCatchup = pick(op.MaxCatchup, defaults.MaxCatchup, builtin.MaxCatchup)
 	r.ChatRevisit = pick(op.ChatRevisit, defaults.ChatRevisit, builtin.ChatRevisit)
 	r.Timeout = pick(op.Timeout, defaults.Timeout, builtin.Timeout)
+	r.RealtimeInterval = pick(op.RealtimeInterval, defaults.RealtimeInterval, builtin.RealtimeInterval)
+	if r.RealtimeInterval < 0 {
+		r.RealtimeInterval = r.Interval // the default: the poll's cadence
+	}
+	r.QuotaInterval = pick(op.QuotaInterval, defaults.QuotaInterval, builtin.QuotaInterval)
 	problems = append(problems, r.checkDurations(src)...)
+	r.Skills = op.Skills
+	problems = append(problems, checkSkills(op.Skills, src)...)
+	r.Targets = DefaultTargets()
+	for _, t := range []*Targets{defaults.Targets, op.Targets} {
+		if t != nil {
+			r.Targets = mergeTargets(r.Targets, *t)
+		}
+	}
+	problems = append(problems, checkTargets(r.Targets, "targets")...)
 	return r, problems
+}
+
+// checkSkills refuses skill ids that cannot be asked for one by one.
+func checkSkills(ids []string, src Source) []string {
+	var problems []string
+	seen := map[string]bool{}
+	if len(ids) > 1000 {
+		problems = append(problems, fmt.Sprintf("%s lists %d skills, more than 1000 (each costs a call per snapshot)", src.name("skills"), len(ids)))
+	}
+	for _, id := range ids {
+		switch {
+		case strings.TrimSpace(id) == "" || strings.EqualFold(id, "all"):
+			problems = append(problems, fmt.Sprintf("%s: %q is not one skill's id (leave the list out to ask for all)", src.name("skills"), id))
+		case seen[id]:
+			problems = append(problems, fmt.Sprintf("%s: skill %q is listed twice", src.name("skills"), id))
+		}
+		seen[id] = true
+	}
+	return problems
+}
+
+// mergeTargets returns base with what over sets.
+func mergeTargets(base, over Targets) Targets {
+	if over.ServiceLevel != 0 {
+		base.ServiceLevel = over.ServiceLevel
+	}
+	if over.ServiceLevelSeconds != 0 {
+		base.ServiceLevelSeconds = over.ServiceLevelSeconds
+	}
+	if over.Queue != 0 {
+		base.Queue = over.Queue
+	}
+	if over.Abandoned != 0 {
+		base.Abandoned = over.Abandoned
+	}
+	if len(over.Skills) > 0 {
+		skills := map[string]Targets{}
+		for k, v := range base.Skills {
+			skills[k] = v
+		}
+		for k, v := range over.Skills {
+			skills[k] = v
+		}
+		base.Skills = skills
+	}
+	return base
+}
+
+// checkTargets bounds targets: ratios in (0, 1], a threshold the API can
+// report, a queue that is not negative.
+func checkTargets(t Targets, where string) []string {
+	var problems []string
+	if t.ServiceLevel < 0 || t.ServiceLevel > 1 {
+		problems = append(problems, fmt.Sprintf("%s: service_level must be a share between 0 and 1, not %v", where, t.ServiceLevel))
+	}
+	if t.ServiceLevelSeconds < 0 || t.ServiceLevelSeconds > 3600 {
+		problems = append(problems, fmt.Sprintf("%s: service_level_seconds must be between 1 and 3600, not %d", where, t.ServiceLevelSeconds))
+	}
+	if t.Queue < 0 {
+		problems = append(problems, fmt.Sprintf("%s: queue must not be negative, not %v", where, t.Queue))
+	}
+	if t.Abandoned < 0 || t.Abandoned > 1 {
+		problems = append(problems, fmt.Sprintf("%s: abandoned must be a share between 0 and 1, not %v", where, t.Abandoned))
+	}
+	for id, st := range t.Skills {
+		if len(st.Skills) > 0 {
+			problems = append(problems, fmt.Sprintf("%s.skills.%s: a skill's targets have no skills of their own", where, id))
+		}
+		problems = append(problems, checkTargets(st, where+".skills."+id)...)
+	}
+	return problems
 }
 
 // checkDurations bounds every duration (see MinDuration, MaxDuration).
@@ -134,6 +220,8 @@ func (r Resolved) checkDurations(src Source) []string {
 	within("delay", r.Delay, 0, MaxDuration, false)
 	within("chat_revisit", r.ChatRevisit, MinDuration, MaxDuration, true)
 	within("timeout", r.Timeout, MinDuration, MaxTimeout, false)
+	within("realtime_interval", r.RealtimeInterval, MinDuration, MaxDuration, true)
+	within("quota_interval", r.QuotaInterval, MinDuration, MaxDuration, true)
 	if r.MaxCatchup < r.Interval || r.MaxCatchup > MaxDuration {
 		problems = append(problems, fmt.Sprintf("%s (%v) must be at least one %s (%v) and at most %v",
 			src.name("max_catchup"), model.Duration(r.MaxCatchup), src.name("interval"), model.Duration(r.Interval), model.Duration(MaxDuration)))

@@ -28,6 +28,9 @@ const (
 	Interval = 15 * time.Second
 	Delay    = 0
 	Revisit  = 30 * time.Minute
+	// QuotaInterval reads token_info every minute, so the quota panel
+	// moves in a demo.
+	QuotaInterval = time.Minute
 )
 
 // Start starts a fake API with lively traffic and transfer spikes, on a
@@ -45,5 +48,10 @@ func Start(loc *time.Location) *wolkvoxtest.Server {
 		Start: first, End: first.Add(SpikeLength), Every: SpikeEvery,
 		TypeCall: "transfer", SkillID: "101", PerMinute: 60,
 	})
-	return wolkvoxtest.NewServer(wolkvoxtest.Config{Location: loc, ForgetServed: true, Data: traffic})
+	// Real time follows the same traffic: the spike's skill queues up,
+	// its service level falls and abandons rise; agents change status. The
+	// formats are the API's messiest, mixed, as the client must read them.
+	realtime := &wolkvoxtest.Realtime{Seed: uint64(now.UnixNano()), Location: loc, Traffic: traffic}
+	return wolkvoxtest.NewServer(wolkvoxtest.Config{Location: loc, ForgetServed: true, Data: traffic,
+		Realtime: realtime, RealtimeFormat: wolkvoxtest.Format{Mixed: true}})
 }
