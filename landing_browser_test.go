@@ -79,7 +79,7 @@ operations:
     url: %s
     token_file: %s
     timezone: America/Bogota
-    daily_quota: 20000
+    daily_quota: 40000
   - name: lima
     url: %s
     token_file: %s
@@ -146,10 +146,12 @@ operations:
 	for _, r := range rows {
 		seen[r.Operation+"/"+r.Report] = r
 	}
-	if len(rows) != 4 || len(seen) != 4 {
-		t.Errorf("the table has %d rows, not one per operation and report: %+v", len(rows), rows)
+	// Two operations, each with its two reports and three real-time
+	// snapshots (skills, agents, token_info).
+	if len(rows) != 10 || len(seen) != 10 {
+		t.Errorf("the table has %d rows, not one per operation and report or snapshot: %+v", len(rows), rows)
 	}
-	for _, report := range []string{"agent_13_1", "chat_4"} {
+	for _, report := range []string{"agent_13_1", "chat_4", "skills", "agents", "token_info"} {
 		up, down := seen["bogota/"+report], seen["lima/"+report]
 		if up.Status != "up" || up.Error != "" {
 			t.Errorf("bogota %s: %+v, want up with no error", report, up)
@@ -204,9 +206,10 @@ operations:
 	if want := "operation|report|status|last success|latest window|last error|next poll|planned calls a day"; got.Headers != want {
 		t.Errorf("columns %q, want %q", got.Headers, want)
 	}
-	// The plan: 15s polls, 30m revisit horizon: 11520 + 5760 calls a day
-	// (collector.PlannedCallsPerDay), against bogota's quota.
-	for _, want := range []string{"17280 of 20000 (86%)", "17280 (quota unknown)", "every 15s"} {
+	// The plan: 15s polls, 30m revisit horizon, snapshots every 15s and
+	// token_info hourly: 11520 + 5760 + 11520 + 24 calls a day
+	// (poller.PlannedCallsPerDay), against bogota's quota.
+	for _, want := range []string{"28824 of 40000 (72%)", "28824 (quota unknown)", "every 15s"} {
 		if !strings.Contains(got.Cells, want) {
 			t.Errorf("the operations' cells lack %q: %s", want, got.Cells)
 		}

@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,7 +66,7 @@ type flags struct {
 	configFile, stateDir, operation       *string
 	configCheck, enableLifecycle          *bool
 	agents, demo                          *bool
-	stateFile, telemetryPath              *string
+	stateFile, telemetryPath, lockDir     *string
 	logLevel, logFormat                   *string
 	web                                   *web.FlagConfig
 
@@ -98,6 +100,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 		maxSeries:        app.Flag("collector.max-series-per-metric", "Label combinations each metric may take; beyond it, observations count under labels \"other\" (wolkvox_series_overflow_total).").Default(strconv.Itoa(ledger.DefaultMaxSeriesPerMetric)).Int(),
 		agents:           app.Flag("collector.agents", "Export per-agent metrics.").Default("true").Bool(),
 		agentTTL:         app.Flag("collector.agents.ttl", "Drop an agent from the per-agent metrics when not seen for this long.").Default("24h").Duration(),
+		lockDir:          app.Flag("storage.lock-dir", "Directory of the host-wide token locks, which make a second exporter or a backfill with a token in use on this host exit 2. Every process with the same tokens must use the same one. Default: the temporary directory ($TMPDIR).").String(),
 		stateFile:        app.Flag("storage.state-file", "File to keep window marks and de-duplication keys in, so a restart neither leaves a gap nor counts twice. Unset: start fresh each time.").String(),
 		demo:             app.Flag("demo", "Serve generated demo data from a built-in fake API; needs no server or token.").Bool(),
 		telemetryPath:    app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String(),
@@ -146,17 +149,23 @@ func newLogger(f *flags, w io.Writer) (log.Logger, *slog.Logger) {
 	return logger, slog.New(sloggokit.NewGoKitHandler(base, slogLevel))
 }
 
+// telemetryPath is what --web.telemetry-path may be: a plain path, which
+// Go's mux would otherwise read as a method or a wildcard pattern.
+var telemetryPath = regexp.MustCompile(`^/[A-Za-z0-9._~/-]*$`)
+
 // checkFlags rejects values kingpin accepts but the exporter cannot use,
 // so that they end in one clear line rather than a panic or a silent default.
 func checkFlags(f *flags) error {
 	switch {
 	case *f.maxSeries < 1:
 		return fmt.Errorf("--collector.max-series-per-metric must be positive, not %d", *f.maxSeries)
-	case *f.agentTTL <= 0:
-		return fmt.Errorf("--collector.agents.ttl must be positive, not %v", *f.agentTTL)
+	case *f.agentTTL < time.Minute || *f.agentTTL > 31*24*time.Hour:
+		return fmt.Errorf("--collector.agents.ttl must be between 1m and 31d, not %v", *f.agentTTL)
 	case !strings.HasPrefix(*f.telemetryPath, "/"):
 		return fmt.Errorf("--web.telemetry-path %q must start with /", *f.telemetryPath)
-	case *f.telemetryPath == "/-/healthy" || *f.telemetryPath == "/-/ready":
+	case !telemetryPath.MatchString(*f.telemetryPath):
+		return fmt.Errorf("--web.telemetry-path %q must be a plain path: letters, digits and - . _ ~ /", *f.telemetryPath)
+	case slices.Contains([]string{"/-/healthy", "/-/ready", "/-/reload", "/favicon.ico"}, *f.telemetryPath):
 		return fmt.Errorf("--web.telemetry-path %q is taken by the exporter's own endpoint", *f.telemetryPath)
 	case *f.configFile != "" && *f.stateFile != "":
 		return errors.New("--storage.state-file is for the flags' one operation; with --config.file use --storage.state-dir")
@@ -188,6 +197,7 @@ func newHTTPServer(handler http.Handler) *http.Server {
 // they are good: one line per problem, exit 2; or one line and exit 0.
 func checkConfig(ops *operations, w io.Writer) int {
 	cfgs, errs := ops.load()
+	errs = append(errs, checkPlans(cfgs)...)
 	for _, err := range errs {
 		fmt.Fprintf(w, "%s: error: %v\n", exporterName, err)
 	}
@@ -224,9 +234,15 @@ func run(args []string, stderr io.Writer) int {
 	// host's temporary directory, so a second exporter or a backfill with
 	// the same token on this host exits 2 instead of overlapping calls.
 	// The demo's fake API and its token are the process's own.
-	gates := wolkvox.NewGates(os.TempDir())
+	lockDir := *f.lockDir
+	if lockDir == "" {
+		lockDir = os.TempDir()
+	}
+	gates := wolkvox.NewGates(lockDir, func(err error) {
+		level.Warn(logger).Log("msg", "running without a host-wide token lock; set --storage.lock-dir to a writable directory", "err", err)
+	})
 	if *f.demo {
-		gates = wolkvox.NewGates("")
+		gates = wolkvox.NewGates("", nil)
 	}
 	ops := &operations{f: f, logger: logger, gates: gates}
 	if *f.configCheck {
@@ -261,6 +277,7 @@ func run(args []string, stderr io.Writer) int {
 			"interval", *f.interval, "delay", *f.delay, "chat_revisit", *f.revisit)
 	}
 	cfgs, errs := ops.load()
+	errs = append(errs, checkPlans(cfgs)...)
 	if len(errs) > 0 {
 		return fail("%v", errs[0]) // at start, the first problem; --config.check lists all
 	}
@@ -290,6 +307,7 @@ func run(args []string, stderr io.Writer) int {
 		reloading.Lock()
 		defer reloading.Unlock()
 		cfgs, errs := ops.load()
+		errs = append(errs, checkPlans(cfgs)...)
 		if len(errs) > 0 {
 			registry.ReloadFailed()
 			for _, err := range errs {
@@ -301,6 +319,7 @@ func run(args []string, stderr io.Writer) int {
 			level.Error(logger).Log("msg", "reload partly failed; those operations keep their previous configuration", "by", how, "err", err)
 			return err
 		}
+		logPlans(cfgs, logger)
 		level.Info(logger).Log("msg", "configuration reloaded", "by", how, "operations", len(cfgs))
 		return nil
 	}
@@ -349,6 +368,7 @@ func run(args []string, stderr io.Writer) int {
 			}
 		}
 	}()
+	logPlans(cfgs, logger)
 	for name, endpoint := range registry.Endpoints() {
 		level.Info(logger).Log("msg", "polling operation", "operation", name, "api", endpoint)
 	}

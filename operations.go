@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/go-kit/log"
@@ -57,14 +58,6 @@ func (o *operations) load() ([]poller.Config, []error) {
 		cfg := o.poller(r)
 		if *o.f.configFile == "" && *o.f.stateFile != "" {
 			cfg.StateFile = *o.f.stateFile
-		}
-		// The plan, said at start and at every reload, and refused over a
-		// known quota: every call spends a token of the operation's day.
-		plan := poller.PlannedCallsPerDay(cfg)
-		level.Info(o.logger).Log("msg", "planned API calls a day", "operation", r.Name, "calls", int(plan+0.5),
-			"realtime_interval", r.RealtimeInterval, "quota_interval", r.QuotaInterval, "daily_quota", r.DailyQuota)
-		if r.DailyQuota > 0 && plan > float64(r.DailyQuota) {
-			errs = append(errs, fmt.Errorf("operation %s: its settings plan %d calls a day, more than its daily_quota of %d; lengthen interval, realtime_interval or quota_interval, or shorten chat_revisit", r.Name, int(plan+0.5), r.DailyQuota))
 		}
 		if cfg.StateFile != "" {
 			// Here, so that --config.check and a start agree.
@@ -118,6 +111,31 @@ func (o *operations) builtin() config.Builtin {
 	return b
 }
 
+// checkPlans refuses an operation whose settings plan more calls a day
+// than its daily quota, when that is known: every call spends a token of
+// the operation's day, shared with its other integrations. A backfill,
+// which polls nothing live, does not ask.
+func checkPlans(cfgs []poller.Config) []error {
+	var errs []error
+	for _, cfg := range cfgs {
+		plan := poller.PlannedCallsPerDay(cfg)
+		if cfg.DailyQuota > 0 && plan > cfg.DailyQuota {
+			errs = append(errs, fmt.Errorf("operation %s: its settings plan %.0f calls a day, more than its daily_quota of %.0f; lengthen interval, realtime_interval or quota_interval, or shorten chat_revisit",
+				cfg.Operation, plan, cfg.DailyQuota))
+		}
+	}
+	return errs
+}
+
+// logPlans says, at start and at every reload, what each operation plans
+// to spend a day.
+func logPlans(cfgs []poller.Config, logger log.Logger) {
+	for _, cfg := range cfgs {
+		level.Info(logger).Log("msg", "planned API calls a day", "operation", cfg.Operation, "calls", int(poller.PlannedCallsPerDay(cfg)+0.5),
+			"interval", cfg.Interval, "chat_revisit", cfg.Revisit, "realtime_interval", cfg.Realtime.Interval, "quota_interval", cfg.Realtime.QuotaInterval, "daily_quota", cfg.DailyQuota)
+	}
+}
+
 // defaultName names the flags' operation when --wolkvox.operation does
 // not: after its server code, or its URL's host.
 func defaultName(server, rawURL string) string {
@@ -125,7 +143,14 @@ func defaultName(server, rawURL string) string {
 		return server
 	}
 	if u, err := url.Parse(rawURL); err == nil && u.Hostname() != "" {
-		return u.Hostname()
+		// A host such as ::1 is no label value: its other characters
+		// become '_'.
+		return strings.Map(func(r rune) rune {
+			if r == '.' || r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+				return r
+			}
+			return '_'
+		}, strings.TrimLeft(u.Hostname(), ":"))
 	}
 	return "default"
 }

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -163,8 +164,8 @@ func TestRestartWithoutStateFile(t *testing.T) {
 	p.WaitFor(t, "/-/ready", 20*time.Second, func(s int, _ string) bool { return s == 200 })
 	first := map[wolkvox.Report]bool{}
 	for _, r := range srv.Requests() {
-		if first[r.Report] {
-			continue // chat_4's revisit of what came before
+		if first[r.Report] || !slices.Contains(wolkvox.Reports, r.Report) {
+			continue // chat_4's revisit of what came before; snapshots, which have no window
 		}
 		first[r.Report] = true
 		if d := r.End.Sub(r.Start); d != 30*time.Second {

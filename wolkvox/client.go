@@ -104,6 +104,7 @@ type Client struct {
 
 	mu          sync.Mutex
 	noIsolation map[Report]bool // reports whose last fetch gave up on a poison record
+	retired     []string        // tokens replaced by SetToken, still redacted from errors
 }
 
 var serverCode = regexp.MustCompile(`^[0-9A-Za-z-]{1,16}$`)
@@ -178,7 +179,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	cfg.Retry = cfg.Retry.withDefaults()
 	if cfg.Gates == nil {
-		cfg.Gates = NewGates("")
+		cfg.Gates = NewGates("", nil)
 	}
 	gt, err := cfg.Gates.acquire(cfg.Token)
 	if err != nil {
@@ -220,10 +221,12 @@ func CheckToken(token string) error {
 	return nil
 }
 
-// SetToken replaces the token, for a rotation without a restart. Calls
-// after it use the new token's gate; it returns once a call in flight on
-// the old token has ended, so the caller may hand the old token on.
-func (c *Client) SetToken(ctx context.Context, token string) error {
+// SetToken replaces the token, for a rotation without a restart: calls
+// after it use the new token's gate. It does not wait for a call in flight
+// on the old token: that token's gate keeps it apart from the token's next
+// call, whichever client makes it, and the old token stays counted (its
+// host-wide lock held) until that call has ended.
+func (c *Client) SetToken(token string) error {
 	if token == "" {
 		return errors.New("wolkvox: no token")
 	}
@@ -238,13 +241,20 @@ func (c *Client) SetToken(ctx context.Context, token string) error {
 	if err != nil {
 		return fmt.Errorf("wolkvox: %w", err)
 	}
-	c.cred.Store(&credential{token: token, gate: gt})
-	err = old.gate.enter(ctx, c.cfg.Retry.Sleep)
-	if err == nil {
-		old.gate.leave(false)
+	c.mu.Lock()
+	// A call in flight on the old token may still end in an error that
+	// quotes it: redact it too.
+	c.retired = append(c.retired, old.token)
+	if len(c.retired) > 2 {
+		c.retired = c.retired[1:]
 	}
-	c.cfg.Gates.release(old.gate)
-	return err
+	c.mu.Unlock()
+	c.cred.Store(&credential{token: token, gate: gt})
+	go func() {
+		old.gate.waitIdle()
+		c.cfg.Gates.release(old.gate)
+	}()
+	return nil
 }
 
 // HangUpSettle is how long a client waits after hanging up on a server
@@ -553,7 +563,13 @@ func (c *Client) classify(report Report, status int, err error, ctx context.Cont
 // token is redacted from the whole text first, so a cut cannot leave part
 // of it behind.
 func (c *Client) excerpt(text []byte) string {
-	return excerpt([]byte(redactToken(toValidUTF8(text), c.cred.Load().token)))
+	redacted := redactToken(toValidUTF8(text), c.cred.Load().token)
+	c.mu.Lock()
+	for _, t := range c.retired {
+		redacted = redactToken(redacted, t)
+	}
+	c.mu.Unlock()
+	return excerpt([]byte(redacted))
 }
 
 var errTooLarge = errors.New("response body exceeds the size limit")

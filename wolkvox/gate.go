@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -26,6 +27,11 @@ import (
 // with the same token fails at start. Across hosts nothing can tell.
 type Gates struct {
 	dir string
+	// warn hears of a host-wide lock that cannot be taken for another
+	// reason than another process holding it (a read-only or missing
+	// directory, a file planted at its path): the exporter then runs
+	// without that protection rather than not at all.
+	warn func(error)
 
 	mu    sync.Mutex
 	gates map[string]*gate
@@ -34,8 +40,11 @@ type Gates struct {
 // NewGates returns the gates of a process. lockDir, when not empty, is
 // where the per-token lock files go; the system's temporary directory is
 // the one place two processes of a host share.
-func NewGates(lockDir string) *Gates {
-	return &Gates{dir: lockDir, gates: map[string]*gate{}}
+func NewGates(lockDir string, warn func(error)) *Gates {
+	if warn == nil {
+		warn = func(error) {}
+	}
+	return &Gates{dir: lockDir, warn: warn, gates: map[string]*gate{}}
 }
 
 // ErrTokenInUse is returned by New when another process on this host
@@ -51,7 +60,8 @@ type gate struct {
 	mu       sync.Mutex
 	hungUpAt time.Time // when the last call was hung up on; zero if it was not
 	refs     int       // clients holding this token
-	lock     interface{ Close() error }
+	lock     *os.File  // the host-wide lock, when taken
+	touched  time.Time // when the lock file's times were last set
 }
 
 // tokenKey names a token without being it: a hash, salted with a constant
@@ -79,10 +89,9 @@ func (g *Gates) acquire(token string) (*gate, error) {
 		case errors.Is(err, flock.ErrHeld):
 			return nil, fmt.Errorf("%w (lock %s)", ErrTokenInUse, path)
 		case err != nil:
-			return nil, fmt.Errorf("token lock: %w", err)
-		}
-		if f != nil {
-			gt.lock = f
+			g.warn(fmt.Errorf("cannot take the host-wide lock of a token, so a second process with it on this host would not be refused: %w", err))
+		case f != nil:
+			gt.lock, gt.touched = f, time.Now()
 		}
 	}
 	gt.refs++
@@ -101,6 +110,12 @@ func (g *Gates) release(gt *gate) {
 	}
 }
 
+// touchEvery is how often a held lock file's times are renewed: a
+// temporary-directory cleaner (systemd-tmpfiles ages /tmp at 10 days)
+// would otherwise delete a file still locked, and a second process would
+// lock a new one.
+const touchEvery = time.Hour
+
 // enter waits for the token's turn and for any hang-up wait to pass.
 func (gt *gate) enter(ctx context.Context, sleep func(context.Context, time.Duration) error) error {
 	select {
@@ -109,6 +124,11 @@ func (gt *gate) enter(ctx context.Context, sleep func(context.Context, time.Dura
 		return ctx.Err()
 	}
 	gt.mu.Lock()
+	if gt.lock != nil && time.Since(gt.touched) > touchEvery {
+		now := time.Now()
+		_ = os.Chtimes(gt.lock.Name(), now, now)
+		gt.touched = now
+	}
 	// The whole pause, not what is left of it: at most a second more,
 	// only after a hang-up, and a test's Sleep sees the one figure.
 	wait := !gt.hungUpAt.IsZero() && time.Since(gt.hungUpAt) < hangUpSettle
@@ -124,6 +144,13 @@ func (gt *gate) enter(ctx context.Context, sleep func(context.Context, time.Dura
 		}
 	}
 	return nil
+}
+
+// waitIdle returns once a call in flight on the token, if any, has
+// ended, without taking the hang-up pause that is the next caller's.
+func (gt *gate) waitIdle() {
+	gt.turn <- struct{}{}
+	<-gt.turn
 }
 
 // leave ends a turn. A client that hung up before the server had sent

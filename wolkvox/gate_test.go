@@ -3,6 +3,8 @@ package wolkvox_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -63,7 +65,7 @@ func TestHangUpPauseHoldsWhenTheCallerCancels(t *testing.T) {
 // the hang-up pause of one holds for the other.
 func TestClientsOfOneTokenShareItsTurn(t *testing.T) {
 	srv := slowToNotice(t)
-	gates := wolkvox.NewGates("")
+	gates := wolkvox.NewGates("", nil)
 	share := func(c *wolkvox.Config) { c.Gates, c.Retry = gates, wolkvox.RetryPolicy{Attempts: 1} }
 	a, b := newClient(t, srv, share), newClient(t, srv, share)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -86,7 +88,7 @@ func TestClientsOfOneTokenShareItsTurn(t *testing.T) {
 	// Rotation: a takes another token, b keeps the first; both call at
 	// once, each on its own token, in parallel.
 	srv.SetToken(srv.Token(), "second-token")
-	if err := a.SetToken(context.Background(), "second-token"); err != nil {
+	if err := a.SetToken("second-token"); err != nil {
 		t.Fatal(err)
 	}
 	srv.FailAll(wolkvoxtest.Fault{Latency: 300 * time.Millisecond})
@@ -111,7 +113,7 @@ func TestClientsOfOneTokenShareItsTurn(t *testing.T) {
 func TestTokenLockKeepsOtherProcessesOut(t *testing.T) {
 	dir := t.TempDir()
 	srv := newFake(t, traffic())
-	mine, theirs := wolkvox.NewGates(dir), wolkvox.NewGates(dir)
+	mine, theirs := wolkvox.NewGates(dir, nil), wolkvox.NewGates(dir, nil)
 	a := newClient(t, srv, func(c *wolkvox.Config) { c.Gates = mine })
 	b := newClient(t, srv, func(c *wolkvox.Config) { c.Gates = mine })
 	_, err := wolkvox.New(wolkvox.Config{BaseURL: srv.URL, Token: srv.Token(), Location: bogota, Gates: theirs})
@@ -137,4 +139,55 @@ func TestTokenLockKeepsOtherProcessesOut(t *testing.T) {
 		t.Fatalf("after every client closed: %v", err)
 	}
 	c.Close()
+}
+
+// A call in flight on the old token when SetToken rotates it may end in an
+// error that quotes the token (a server echoing its header): the old
+// token is redacted too, or the landing page and the log would show the
+// very token being rotated away because it leaked.
+func TestRotatedTokenIsRedactedFromTheCallInFlight(t *testing.T) {
+	const oldToken, newToken = "OLDTOKEN-aaaabbbbccccdddd", "NEWTOKEN-eeeeffffgggghhhh"
+	release := make(chan struct{})
+	arrived := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-release
+		http.Error(w, "bad request for token "+r.Header.Get("wolkvox-token"), http.StatusBadRequest)
+	}))
+	defer srv.Close()
+	c, err := wolkvox.New(wolkvox.Config{BaseURL: srv.URL, Token: oldToken, Location: bogota, Retry: wolkvox.RetryPolicy{Attempts: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.FetchTransfers(context.Background(), wolkvox.PurposeNew, day, func(wolkvox.Window, []wolkvox.Transfer) error { return nil })
+		done <- err
+	}()
+	<-arrived
+	if err := c.SetToken(newToken); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	err = <-done
+	if err == nil || strings.Contains(err.Error(), "OLDTOKEN") || strings.Contains(err.Error(), "aaaabbbb") {
+		t.Errorf("the call in flight's error: %v", err)
+	}
+}
+
+// A lock directory that cannot hold the lock (missing, read-only) is no
+// reason not to run: the client works, and the warning says why the
+// host-wide protection is off. Another process holding the lock is.
+func TestUnusableLockDirWarnsAndRuns(t *testing.T) {
+	srv := newFake(t, traffic())
+	var warned []error
+	gates := wolkvox.NewGates(filepath.Join(t.TempDir(), "missing"), func(err error) { warned = append(warned, err) })
+	c := newClient(t, srv, func(c *wolkvox.Config) { c.Gates = gates })
+	if _, _, err := transfersOf(t, c, day); err != nil {
+		t.Fatal(err)
+	}
+	if len(warned) != 1 {
+		t.Errorf("warnings: %v, want one", warned)
+	}
 }

@@ -67,6 +67,9 @@ type Poller struct {
 	logger    log.Logger
 	lock      *os.File
 	sched     schedule // when the next poll is due; not under mu (schedule.go)
+	// snapshots is the real-time schedule; only the snapshots' goroutine
+	// touches it.
+	snapshots snapshotSchedule
 
 	mu    sync.Mutex // one poll at a time; guards everything below
 	polls int
@@ -204,11 +207,8 @@ func (p *Poller) TakeOver(prev *Poller) {
 	}
 }
 
-// SetToken hands the poller a new token (a rotation without a restart);
-// it returns once a call in flight on the old one has ended.
-func (p *Poller) SetToken(ctx context.Context, token string) error {
-	return p.client.SetToken(ctx, token)
-}
+// SetToken hands the poller a new token (a rotation without a restart).
+func (p *Poller) SetToken(token string) error { return p.client.SetToken(token) }
 
 // Config is the poller's configuration.
 func (p *Poller) Config() Config { return p.cfg }

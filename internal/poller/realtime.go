@@ -62,27 +62,9 @@ func (r Realtime) callsPerDay() float64 {
 // agents and skills every Interval, token_info every QuotaInterval, each
 // published for two of its intervals and withdrawn when a read fails.
 func (p *Poller) runSnapshots(ctx context.Context) {
-	rt := p.cfg.Realtime
-	nextSnap, nextQuota := time.Now(), time.Now()
-	skillsRefused := false
 	for {
-		now := time.Now()
-		if rt.Interval > 0 && !now.Before(nextSnap) {
-			p.readAgents(ctx)
-			if !skillsRefused {
-				skillsRefused = p.readSkills(ctx)
-			}
-			nextSnap = now.Add(rt.Interval)
-		}
-		if rt.QuotaInterval > 0 && !now.Before(nextQuota) {
-			p.readTokenInfo(ctx)
-			nextQuota = now.Add(rt.QuotaInterval)
-		}
-		wake := nextSnap
-		if rt.Interval <= 0 || (rt.QuotaInterval > 0 && nextQuota.Before(wake)) {
-			wake = nextQuota
-		}
-		t := time.NewTimer(time.Until(wake))
+		due := p.SnapshotOnce(ctx)
+		t := time.NewTimer(max(due.Sub(p.cfg.Clock.Now()), time.Second))
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -90,6 +72,39 @@ func (p *Poller) runSnapshots(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// SnapshotOnce reads the snapshots due at the clock's now, and returns
+// when the next is due. Only the snapshots' goroutine calls it (tests on a
+// fake clock call it in its stead).
+func (p *Poller) SnapshotOnce(ctx context.Context) time.Time {
+	rt, s := p.cfg.Realtime, &p.snapshots
+	now := p.cfg.Clock.Now()
+	if rt.Interval > 0 && !now.Before(s.nextSnap) {
+		p.readAgents(ctx)
+		if !s.skillsRefused {
+			s.skillsRefused = p.readSkills(ctx)
+		}
+		s.nextSnap = now.Add(rt.Interval)
+	}
+	if rt.QuotaInterval > 0 && !now.Before(s.nextQuota) {
+		p.readTokenInfo(ctx)
+		s.nextQuota = now.Add(rt.QuotaInterval)
+	}
+	switch {
+	case rt.Interval <= 0:
+		return s.nextQuota
+	case rt.QuotaInterval > 0 && s.nextQuota.Before(s.nextSnap):
+		return s.nextQuota
+	}
+	return s.nextSnap
+}
+
+// snapshotSchedule is when the snapshots are next due.
+type snapshotSchedule struct {
+	nextSnap, nextQuota time.Time
+	// skillsRefused is set once the API refused skill_id=all.
+	skillsRefused bool
 }
 
 // fresh is until when a snapshot read at now stays served.

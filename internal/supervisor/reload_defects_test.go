@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/wolkvox-exporter/wolkvox_exporter/internal/flock"
 	"github.com/wolkvox-exporter/wolkvox_exporter/internal/poller"
+	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox/wolkvoxtest"
 )
 
@@ -128,5 +130,48 @@ func waitFor(t *testing.T, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatal("timed out")
 		}
+	}
+}
+
+// A reload that hands a running operation a token another process on
+// this host holds is refused whole, before anything stops: the operation
+// it would remove keeps running, and its state file stays. It used to
+// fail only after the removal (found by a hostile review).
+func TestReloadWithAHeldTokenChangesNothing(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir := t.TempDir()
+	r := New(ctx, nil, wolkvox.NewGates(dir, nil))
+	defer r.Stop()
+	srv := wolkvoxtest.NewServer(wolkvoxtest.Config{Token: "A", Location: bogota, TB: t,
+		Data: &wolkvoxtest.Traffic{Seed: 1, Location: bogota, TransfersPerMinute: 60}})
+	t.Cleanup(srv.Close)
+	srv.SetToken("A", "B", "C")
+	a, b := operationConfig("a", srv), operationConfig("b", srv)
+	a.Client.Token, b.Client.Token = "A", "B"
+	b.StateFile = filepath.Join(t.TempDir(), "b.state")
+	if err := r.Apply([]poller.Config{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { _, err := os.Stat(b.StateFile); return err == nil })
+	// Another process (another Gates on the same directory) holds C.
+	other, err := wolkvox.New(wolkvox.Config{BaseURL: srv.URL, Token: "C", Location: bogota, Gates: wolkvox.NewGates(dir, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	a2 := a
+	a2.Client.Token = "C"
+	if err := r.Apply([]poller.Config{a2}); !errors.Is(err, wolkvox.ErrTokenInUse) {
+		t.Fatalf("reload onto a held token: %v, want ErrTokenInUse", err)
+	}
+	if _, ok := r.running["b"]; !ok {
+		t.Error("the refused reload removed b")
+	}
+	if _, err := os.Stat(b.StateFile); err != nil {
+		t.Errorf("the refused reload deleted b's state: %v", err)
+	}
+	if got := r.running["a"].cfg.Client.Token; got != "A" {
+		t.Errorf("a polls with %q, want its previous token", got)
 	}
 }

@@ -66,7 +66,7 @@ func New(ctx context.Context, logger log.Logger, gates *wolkvox.Gates) *Supervis
 		logger = log.NewNopLogger()
 	}
 	if gates == nil {
-		gates = wolkvox.NewGates("")
+		gates = wolkvox.NewGates("", nil)
 	}
 	return &Supervisor{ctx: ctx, logger: logger, running: map[string]*running{}, gates: gates, descs: collector.ExporterDescs()}
 }
@@ -170,6 +170,26 @@ func (r *Supervisor) apply(cfgs []poller.Config) error {
 		}
 		prepared[c.Operation] = p
 	}
+	// A kept operation whose token changes takes its new token now, while
+	// nothing has changed: another process on this host may hold it.
+	var held []*wolkvox.Client
+	defer func() {
+		for _, c := range held {
+			c.Close() // the pollers hold their own by then
+		}
+	}()
+	for _, c := range cfgs {
+		old := r.running[c.Operation]
+		if old == nil || prepared[c.Operation] != nil || old.cfg.Client.Token == c.Client.Token {
+			continue
+		}
+		client, err := wolkvox.New(c.Client)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("operation %s: %w", c.Operation, err))
+			continue
+		}
+		held = append(held, client)
+	}
 	if len(errs) > 0 {
 		for _, p := range prepared {
 			p.Close()
@@ -183,7 +203,8 @@ func (r *Supervisor) apply(cfgs []poller.Config) error {
 		if old == nil || prepared[c.Operation] != nil || old.cfg.Client.Token == c.Client.Token {
 			continue
 		}
-		if err := old.poller.SetToken(r.ctx, c.Client.Token); err != nil {
+		if err := old.poller.SetToken(c.Client.Token); err != nil {
+			// Cannot fail: the token passed the validator and is held.
 			errs = append(errs, fmt.Errorf("operation %s keeps its previous token: %w", c.Operation, err))
 			continue
 		}
@@ -223,7 +244,9 @@ func (r *Supervisor) apply(cfgs []poller.Config) error {
 // removeState deletes the state of an operation that left the config.
 func (r *Supervisor) removeState(name string, cfg poller.Config) {
 	if cfg.StateFile != "" {
-		for _, f := range []string{cfg.StateFile, cfg.StateFile + ".lock"} {
+		// Not its lock file: a process that opened it a moment ago would
+		// lock an unlinked file while the next locks a new one.
+		for _, f := range []string{cfg.StateFile} {
 			if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
 				level.Warn(r.logger).Log("msg", "could not remove the state of a removed operation", "operation", name, "err", err)
 			}

@@ -204,8 +204,14 @@ func TestReloadNeverOverlapsATokensCalls(t *testing.T) {
 	if err := r.Apply([]poller.Config{a, b}); err != nil {
 		t.Fatal(err)
 	}
+	// Each reload once calls have gone on since the last: a reload no
+	// longer waits for calls in flight, so time alone proves nothing.
+	callsGoOn := func() {
+		n := len(srv.Requests())
+		waitFor(t, func() bool { return len(srv.Requests()) >= n+3 })
+	}
 	for range 5 {
-		time.Sleep(100 * time.Millisecond)
+		callsGoOn()
 		a.Client.Token, b.Client.Token = b.Client.Token, a.Client.Token
 		if err := r.Apply([]poller.Config{a, b}); err != nil {
 			t.Fatal(err)
@@ -213,14 +219,15 @@ func TestReloadNeverOverlapsATokensCalls(t *testing.T) {
 	}
 	// b changes (a new interval) and gives its token to a new operation
 	// listed before it; b takes the third token.
-	time.Sleep(100 * time.Millisecond)
+	callsGoOn()
 	c := operationConfig("c", srv)
 	c.Client.Token, c.Interval = b.Client.Token, 10*time.Millisecond
 	b.Client.Token, b.Interval = "tok-3", 20*time.Millisecond
 	if err := r.Apply([]poller.Config{c, a, b}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(500 * time.Millisecond)
+	callsGoOn()
+	callsGoOn()
 	if n := srv.Overlaps(); n != 0 {
 		t.Errorf("%d calls overlapped another with the same token", n)
 	}
@@ -241,7 +248,8 @@ func TestSameSettingsSeesEveryField(t *testing.T) {
 	}
 	change := func(v reflect.Value, path string) {
 		var skip = map[string]bool{"Client.Token": true, "Client.Gates": true, "Client.HTTPClient": true, "Client.ObserveRequest": true,
-			"Client.Retry.Sleep": true, "Clock": true, "Logger": true, "Client": true, "Client.Retry": true, "Client.Location": true}
+			"Client.Retry.Sleep": true, "Clock": true, "Logger": true, "Client": true, "Client.Retry": true, "Client.Location": true,
+			"Realtime": true, "Realtime.Targets": true}
 		if skip[path] {
 			return
 		}
@@ -254,6 +262,12 @@ func TestSameSettingsSeesEveryField(t *testing.T) {
 			v.SetFloat(v.Float() + 1)
 		case reflect.Bool:
 			v.SetBool(!v.Bool())
+		case reflect.Slice:
+			v.Set(reflect.Append(v, reflect.New(v.Type().Elem()).Elem()))
+		case reflect.Map:
+			m := reflect.MakeMap(v.Type())
+			m.SetMapIndex(reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem())
+			v.Set(m)
 		default:
 			t.Errorf("%s: a %v setting this test cannot change; teach it", path, v.Kind())
 		}
@@ -264,7 +278,7 @@ func TestSameSettingsSeesEveryField(t *testing.T) {
 			f := typ.Field(i)
 			path := prefix + f.Name
 			field := func(c *poller.Config) reflect.Value { return get(c).Field(i) }
-			if f.Type.Kind() == reflect.Struct && (path == "Client" || path == "Client.Retry") {
+			if f.Type.Kind() == reflect.Struct && (path == "Client" || path == "Client.Retry" || path == "Realtime" || path == "Realtime.Targets") {
 				walk(f.Type, path+".", field)
 				continue
 			}
