@@ -207,3 +207,24 @@ func httpPost(url string) (int, error) {
 	resp.Body.Close()
 	return resp.StatusCode, nil
 }
+
+// An operation whose settings plan more calls a day than its quota is
+// refused by --config.check, with one line naming it and the numbers;
+// with real time off, the same quota is enough.
+func TestConfigCheckRefusesAPlanOverQuota(t *testing.T) {
+	dir := t.TempDir()
+	token := writeFile(t, filepath.Join(dir, "token"), "tok-plan")
+	file := func(realtime string) string {
+		return writeFile(t, filepath.Join(dir, "wolkvox.yml"), fmt.Sprintf(`operations:
+  - {name: small, server: "0002", token_file: %s, timezone: America/Bogota, daily_quota: 1000, realtime_interval: %s}
+`, token, realtime))
+	}
+	// 576 new windows + 96 revisits + 576 snapshots + 24 token_info.
+	code, out := runCheck(t, "--config.file="+file("5m"))
+	if code != 2 || !strings.Contains(out, "operation small: its settings plan 1272 calls a day, more than its daily_quota of 1000") || strings.Count(strings.TrimSpace(out), "\n") != 0 {
+		t.Errorf("a plan over quota: exit %d\n%s", code, out)
+	}
+	if code, out := runCheck(t, "--config.file="+file("0s")); code != 0 {
+		t.Errorf("real time off, 696 calls a day: exit %d\n%s", code, out)
+	}
+}

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"context"
 	"github.com/wolkvox-exporter/wolkvox_exporter/internal/exportertest"
 	"strconv"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/wolkvox-exporter/wolkvox_exporter/internal/ledger"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
+	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox/wolkvoxtest"
 )
 
 // bigAggregate holds 2,000 agents who each made and received every type of
@@ -68,4 +70,61 @@ func BenchmarkRender(b *testing.B) {
 	for b.Loop() {
 		_ = Render(a, t0, benchSettings, benchDescs)
 	}
+}
+
+// BenchmarkScrapeSnapshots compares a scrape of a large operation's
+// real-time snapshots (2,000 agents with per-agent metrics, 300 skills)
+// served by the collector with the same series from prebuilt constants;
+// and the render a snapshot read costs, once per read, not per scrape.
+// Reproduce: go test ./collector -run '^$' -bench 'Snapshots' -benchmem -count 3
+func BenchmarkScrapeSnapshots(b *testing.B) {
+	at := time.Date(2026, 6, 1, 15, 0, 0, 0, time.UTC)
+	agentRows, skillRows := snapshotRows(b, at)
+	render := func() []prometheus.Metric {
+		return append(RenderAgents(agentRows, true, 20000, benchDescs), RenderSkills(skillRows, Targets{ServiceLevel: 0.8, ServiceLevelSeconds: 20, Queue: 10, Abandoned: 0.1}, benchDescs)...)
+	}
+	b.Run("render", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = render()
+		}
+	})
+	metrics := render()
+	b.Logf("%d series", len(metrics))
+	b.Run("collector", func(b *testing.B) {
+		c := NewCollector(benchDescs, nil)
+		c.PublishSnapshot(wolkvox.ReportAgents, metrics, at.Add(time.Hour))
+		c.SetClock(func() time.Time { return at })
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(c)
+		exportertest.ScrapeLoop(b, reg)
+	})
+	b.Run("prebuilt", func(b *testing.B) {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(exportertest.Prebuilt(render()))
+		exportertest.ScrapeLoop(b, reg)
+	})
+}
+
+// snapshotRows decodes a 2,000-agent and a 300-skill answer of the fake,
+// as a read would.
+func snapshotRows(b *testing.B, at time.Time) ([]wolkvox.AgentSnapshot, []wolkvox.SkillSnapshot) {
+	rt := &wolkvoxtest.Realtime{Seed: 1, Location: time.UTC, Agents: 5000, Skills: 300}
+	srv := wolkvoxtest.NewServer(wolkvoxtest.Config{Realtime: &wolkvoxtest.FixedSnapshots{Skills: rt.SkillsAt(at), Agents: rt.AgentsAt(at)[:2000]},
+		RealtimeFormat: wolkvoxtest.Format{Mixed: true}})
+	defer srv.Close()
+	c, err := wolkvox.New(wolkvox.Config{BaseURL: srv.URL, Token: srv.Token(), Location: time.UTC})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	agents, err := c.Agents(context.Background(), wolkvox.PurposeSnapshot)
+	if err != nil {
+		b.Fatal(err)
+	}
+	skills, err := c.Skills(context.Background(), wolkvox.PurposeSnapshot, nil)
+	if err != nil || len(agents) != 2000 || len(skills) != 300 {
+		b.Fatalf("%d agents, %d skills, %v", len(agents), len(skills), err)
+	}
+	return agents, skills
 }
