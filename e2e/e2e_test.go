@@ -213,7 +213,7 @@ scrape_configs:
 	// equal what the fake served. Failing the API for a moment freezes both
 	// sides so they can be compared exactly.
 	eventually(t, "the exporter's series in Prometheus", 40*time.Second, func() bool {
-		v, ok := scalar(t, prom.Addr, `sum(wolkvox_report_up{job="wolkvox"})`)
+		v, ok := scalar(t, prom.Addr, `sum(wolkvox_report_up{job="wolkvox",report=~"agent_13_1|chat_4"})`)
 		return ok && v == 4 // two reports of two operations
 	})
 	assertNoGap := func(phase string) {
