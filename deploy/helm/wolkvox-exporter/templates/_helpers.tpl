@@ -71,6 +71,9 @@ chart mounts from its Secret in place of tokenSecret. */}}
 {{- end }}
 {{- end }}
 - --storage.state-dir={{ include "wolkvox-exporter.stateDir" . }}
+{{- /* The token locks on the state volume: the root file system is
+read-only, and a backfill pod mounting the same volume meets them. */}}
+- --storage.lock-dir={{ include "wolkvox-exporter.stateDir" . }}
 - --poll.interval={{ $v.poll.interval }}
 - --poll.delay={{ $v.poll.delay }}
 - --poll.max-catchup={{ $v.poll.maxCatchup }}
