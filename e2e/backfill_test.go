@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -57,7 +58,12 @@ func TestBackfillJoinsTheLiveCounters(t *testing.T) {
 	dir := t.TempDir()
 	loc, _ := time.LoadLocation("America/Bogota")
 	traffic := &wolkvoxtest.Traffic{Seed: 5, Location: loc, TransfersPerMinute: 6, InteractionsPerMinute: 2, BodyBytes: 64}
-	api := wolkvoxtest.NewServer(wolkvoxtest.Config{Token: "tok-bf", Location: loc, Data: traffic, TB: t})
+	// An agent who worked only in the range's first hours, then never
+	// again: idle for its last two days (and gone from the per-agent
+	// metrics after --collector.agents.ttl).
+	solo := &wolkvoxtest.Store{Location: loc}
+	data := wolkvoxtest.Merge{traffic, solo}
+	api := wolkvoxtest.NewServer(wolkvoxtest.Config{Token: "tok-bf", Location: loc, Data: data, TB: t})
 	defer api.Close()
 	bin, err := exportertest.Build(dir)
 	if err != nil {
@@ -68,6 +74,11 @@ func TestBackfillJoinsTheLiveCounters(t *testing.T) {
 	now := time.Now()
 	to := now.Add(-4 * time.Hour).Truncate(time.Minute)
 	from := to.Add(-72 * time.Hour)
+	for i := range 4000 {
+		at := from.Add(2*time.Hour + time.Duration(i)*time.Second)
+		solo.AddTransfers(wolkvoxtest.RawTransfer{ConnIDTransfer: fmt.Sprintf("solo.%d", i), SkillID: "101", Date: at.In(loc).Format(time.DateTime),
+			OriginAgentID: "99999", OriginAgentName: "AGENTE SOLO", DestinyAgentID: "-", Time: "00:00:30", TypeCall: "transfer", IDCallOrigin: "x"})
+	}
 	out := filepath.Join(dir, "backfill")
 	backfill := func(extra ...string) (int, string) {
 		args := append([]string{"backfill", "--wolkvox.url=" + api.URL, "--wolkvox.operation=bogota",
@@ -189,12 +200,7 @@ func TestBackfillJoinsTheLiveCounters(t *testing.T) {
 	// The dashboard's kind of query, at points in the past, against the
 	// records the API holds for the hour before each.
 	transfersIn := func(a, b time.Time) float64 { // (a, b]
-		n := 0
-		for _, r := range traffic.Transfers(a.Add(time.Second), b) {
-			_ = r
-			n++
-		}
-		return float64(n)
+		return float64(len(data.Transfers(a.Add(time.Second), b)))
 	}
 	casesIn := func(a, b time.Time) float64 {
 		return float64(len(traffic.Cases(a.Add(time.Second), b)))
@@ -229,6 +235,27 @@ func TestBackfillJoinsTheLiveCounters(t *testing.T) {
 		if r, _ := scalarAt(t, prom.Addr, `sum(rate(wolkvox_transfers_total`+sel+`[15m])) * 900`, at); math.Abs(r-transfersIn(at.Add(-15*time.Minute), at)) > 1e-6 {
 			t.Errorf("rate(transfers[15m]) at %v covers %v transfers, the API holds %v", at.In(loc), r, transfersIn(at.Add(-15*time.Minute), at))
 		}
+	}
+
+	// The dashboard over a range wholly inside the backfill: its variables
+	// find the operation (they are sourced from series the backfill
+	// writes), and the top-agents table names the agent idle for the
+	// range's last two days.
+	inside := [2]time.Time{from.Add(time.Hour), to.Add(-time.Hour)}
+	for _, v := range []string{"job", "instance", "operation"} {
+		values := labelValues(t, prom.Addr, dashboardVariable(t, v), inside)
+		want := map[string]string{"job": "wolkvox", "instance": instance, "operation": "bogota"}[v]
+		if !slices.Contains(values, want) {
+			t.Errorf("variable $%s over a range inside the backfill: %v, want %q", v, values, want)
+		}
+	}
+	top := dashboardPanelExpr(t, "Top agents by transfers out", fmt.Sprintf("%ds", int(inside[1].Sub(inside[0])/time.Second)))
+	named := false
+	for labels := range queryAt(t, prom.Addr, top, inside[1]) {
+		named = named || strings.Contains(labels, "agent_name:AGENTE SOLO")
+	}
+	if !named {
+		t.Errorf("the agent idle for the range's last two days is not in the top-agents table by name: %s", top)
 	}
 
 	// Over the whole range: no counter reset, and every case created in it
@@ -319,4 +346,112 @@ func maxTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// dashboardVariable returns the query of the shipped dashboard's variable
+// name, with the variables it refers to set as in dashboardRow.
+func dashboardVariable(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile("../dashboards/wolkvox-overview.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Templating struct {
+			List []struct {
+				Name  string `json:"name"`
+				Query any    `json:"query"`
+			} `json:"list"`
+		} `json:"templating"`
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range d.Templating.List {
+		if q, ok := v.Query.(map[string]any); ok && v.Name == name {
+			return strings.NewReplacer("$job", "wolkvox", "$instance", ".*").Replace(q["query"].(string))
+		}
+	}
+	t.Fatalf("no variable %s", name)
+	return ""
+}
+
+// labelValues runs a Grafana label_values(metric{...}, label) query over
+// [r[0], r[1]], as Grafana does when a dashboard's range changes.
+func labelValues(t *testing.T, prom, variable string, r [2]time.Time) []string {
+	t.Helper()
+	m := regexp.MustCompile(`^label_values\((.*), *(\w+)\)$`).FindStringSubmatch(variable)
+	if m == nil {
+		t.Fatalf("not a label_values query: %s", variable)
+	}
+	resp, err := http.Get("http://" + prom + "/api/v1/label/" + m[2] + "/values?match[]=" + url.QueryEscape(m[1]) +
+		"&start=" + strconv.FormatInt(r[0].Unix(), 10) + "&end=" + strconv.FormatInt(r[1].Unix(), 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Data []string `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	return out.Data
+}
+
+// dashboardPanelExpr returns the first query of the shipped dashboard's
+// panel titled title, the variables set, $__range as rangeSeconds.
+func dashboardPanelExpr(t *testing.T, title, rangeSeconds string) string {
+	t.Helper()
+	b, err := os.ReadFile("../dashboards/wolkvox-overview.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range d.Panels {
+		if p.Title == title && len(p.Targets) > 0 {
+			return strings.NewReplacer("$job", "wolkvox", "$instance", ".*", "$operation", ".*", "$__range", rangeSeconds).Replace(p.Targets[0].Expr)
+		}
+	}
+	t.Fatalf("no panel %q", title)
+	return ""
+}
+
+// queryAt evaluates q at at, by label set.
+func queryAt(t *testing.T, prom, q string, at time.Time) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + prom + "/api/v1/query?query=" + url.QueryEscape(q) + "&time=" + strconv.FormatInt(at.Unix(), 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Data   struct {
+			Result []struct {
+				Metric map[string]string `json:"metric"`
+				Value  [2]any            `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || r.Status != "success" {
+		t.Fatalf("query %s: %v %s", q, err, r.Error)
+	}
+	out := map[string]float64{}
+	for _, s := range r.Data.Result {
+		v, _ := strconv.ParseFloat(s.Value[1].(string), 64)
+		out[fmt.Sprint(s.Metric)] = v
+	}
+	return out
 }
