@@ -122,6 +122,17 @@ func runBackfill(f *flags, ops *operations, logger log.Logger, stderr io.Writer)
 			fmt.Fprintf(stderr, "%s: warning: operation %s: a day at --window=%v costs at least %d calls, more than its daily quota of %.0f; an interrupted day is read again whole, so give a longer --window\n",
 				exporterName, cfg.Operation, *bf.window, perDay, cfg.DailyQuota)
 		}
+		// The live exporter started on this state file reads on from --to
+		// whatever its --poll.max-catchup, as far as the API serves: say
+		// what that first poll will read, and what it never can.
+		if gap := now.Sub(to); gap > cfg.MaxCatchup {
+			fmt.Fprintf(stderr, "%s: warning: operation %s: --to is %v before now, more than --poll.max-catchup (%v): the live exporter started on this backfill's state file reads that gap on its first poll all the same",
+				exporterName, cfg.Operation, gap.Round(time.Minute), cfg.MaxCatchup)
+			if gap > wolkvox.DefaultMaxWindow {
+				fmt.Fprintf(stderr, ", but only its last 31 days (the API's window): the %v before are never read; backfill closer to now", (gap - wolkvox.DefaultMaxWindow).Round(time.Minute))
+			}
+			fmt.Fprintln(stderr, ".")
+		}
 	}
 	fmt.Fprintf(stderr, "%s: backfill of %d operation(s) from %s to %s needs at least %d API calls (one per report per --window of %v, more where a window holds 60,000 records or more); each spends a token of the operation's daily quota.\n",
 		exporterName, len(plans), *bf.from, *bf.to, calls, *bf.window)

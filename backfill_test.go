@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestDaysCutAtEachMidnightThroughDaylightSaving: where 00:00 does not
@@ -61,5 +62,32 @@ func TestDryRunChangesNothingOnDisk(t *testing.T) {
 	}
 	if got, err := os.ReadFile(state); err != nil || string(got) != "not a state file" || len(names) != 2 {
 		t.Errorf("the dry run changed the output directory: %v (state: %v)", names, err)
+	}
+}
+
+// A backfill that ends longer ago than --poll.max-catchup says, before it
+// spends anything, that the live exporter will read the gap all the same,
+// and what lies beyond the API's 31 days it never can.
+func TestBackfillWarnsOfTheGapToNow(t *testing.T) {
+	dir := t.TempDir()
+	to := time.Now().Add(-50 * time.Hour)
+	run := func(to time.Time) string {
+		cmd := exec.Command(binary, "backfill", "--wolkvox.server=0002", "--from="+to.Add(-24*time.Hour).Format(time.RFC3339), "--to="+to.Format(time.RFC3339),
+			"--output="+filepath.Join(dir, "out"), "--dry-run")
+		cmd.Env = append(cleanEnv(t), "WOLKVOX_TOKEN=x")
+		b, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("dry run: %v\n%s", err, b)
+		}
+		return string(b)
+	}
+	if out := run(to); !strings.Contains(out, "more than --poll.max-catchup (24h0m0s): the live exporter started on this backfill's state file reads that gap on its first poll") || strings.Contains(out, "never read") {
+		t.Errorf("a gap of 50h:\n%s", out)
+	}
+	if out := run(time.Now().Add(-40 * 24 * time.Hour)); !strings.Contains(out, "but only its last 31 days") {
+		t.Errorf("a gap of 40 days:\n%s", out)
+	}
+	if out := run(time.Now().Add(-5 * time.Hour)); strings.Contains(out, "max-catchup") {
+		t.Errorf("a gap of 5h, within the catch-up:\n%s", out)
 	}
 }

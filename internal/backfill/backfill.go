@@ -275,6 +275,7 @@ func (b *Backfill) Commit(end time.Time) error {
 	for _, r := range wolkvox.Reports {
 		l.Marks[r] = end
 	}
+	l.Backfilled = true
 	l.Prune(end)
 	if err := state.WriteAtomic(b.cfg.StateFile, func(w io.Writer) error { return l.Encode(w, end) }); err != nil {
 		return fmt.Errorf("saving the checkpoint: %w", err)

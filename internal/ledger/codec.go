@@ -55,6 +55,7 @@ type stateHeader struct {
 	TypificationInfo map[string]string           `json:"typification_info"`
 	WindowTransfers  map[string]float64          `json:"window_transfers"`
 	LabelValues      map[string][]string         `json:"label_values"`
+	Backfilled       bool                        `json:"backfilled,omitempty"`
 }
 
 type savedSeries struct {
@@ -85,6 +86,7 @@ func (l *Ledger) header(now time.Time) *stateHeader {
 	a := l.agg
 	h := &stateHeader{
 		SavedAt: now.UTC(), Marks: map[string]time.Time{}, RevisitCursor: l.RevisitCursor, Origins: map[string]time.Time{}, Poisoned: l.Poisoned, Filter: l.Filter,
+		Backfilled: l.Backfilled,
 		TransferSalt: l.transfers.salt[:], CaseSalt: l.cases.salt[:],
 		Counters: map[string][]savedSeries{}, Histograms: map[string][]savedHistogram{}, Overflow: map[string]float64{},
 		Agents: map[string]savedAgent{}, AgentChatSeen: a.agentChatSeen, TypificationInfo: a.typificationInfo,
@@ -295,7 +297,7 @@ func (l *Ledger) restore(h *stateHeader) error {
 		}
 		l.Marks[wolkvox.Report(r)] = m
 	}
-	l.RevisitCursor, l.Filter = h.RevisitCursor, h.Filter
+	l.RevisitCursor, l.Filter, l.Backfilled = h.RevisitCursor, h.Filter, h.Backfilled
 	for r, o := range h.Origins {
 		l.Origins[wolkvox.Report(r)] = o
 	}

@@ -24,6 +24,12 @@ const (
 // holds is published, so a crash at any point leaves a state file that
 // agrees with every value a scrape has seen.
 type Ledger struct {
+	// Backfilled is set while the marks are a backfill's end that no live
+	// poll has read on from: the live exporter then catches up to it
+	// however long ago it was (within the API's 31-day window), since the
+	// backfill's history is the counters' own and a gap would never fill.
+	Backfilled bool
+
 	agg       *Aggregate
 	transfers *dedupe[seenEntry]
 	cases     *dedupe[caseEntry]

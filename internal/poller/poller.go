@@ -321,6 +321,9 @@ func (p *Poller) PollOnce(ctx context.Context) {
 		p.revisitPending = !p.revisit(ctx, now)
 	}
 	p.polls++
+	if p.health().Status().Ready() {
+		p.ledger.Backfilled = false // read on from the backfill's end: live now
+	}
 	p.ledger.ForgetIdleAgents(now)
 	p.ledger.Prune(p.end(now))
 	if err := p.save(now); err != nil {
@@ -368,8 +371,13 @@ func (p *Poller) pollReport(ctx context.Context, report wolkvox.Report, now time
 		mark = p.rewind(report, mark, now, "clock is behind the last window's end (it was ahead, or stepped back)")
 	}
 	start := mark
-	if end.Sub(start) > p.cfg.MaxCatchup {
-		newStart := end.Add(-p.cfg.MaxCatchup)
+	catchup := p.cfg.MaxCatchup
+	if l.Backfilled {
+		// A backfill's end: read on from it, as far as the API serves.
+		catchup = max(catchup, wolkvox.DefaultMaxWindow)
+	}
+	if end.Sub(start) > catchup {
+		newStart := end.Add(-catchup)
 		skipped := newStart.Sub(start)
 		l.AddSkipped(skipped.Seconds(), report)
 		level.Warn(logger).Log("msg", "outage longer than --poll.max-catchup; these records will never be counted", "skipped_from", p.format(start), "skipped_to", p.format(newStart), "skipped", skipped)
