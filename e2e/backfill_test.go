@@ -258,6 +258,44 @@ func TestBackfillJoinsTheLiveCounters(t *testing.T) {
 		t.Errorf("the agent idle for the range's last two days is not in the top-agents table by name: %s", top)
 	}
 
+	// The recording rules over the backfilled range, in their levels of
+	// dependency, as the README's steps run them: the spike score answers
+	// over history (over its first 2h15m from a partial baseline, as the
+	// README says).
+	startProm := func() *exportertest.Process {
+		return exportertest.Start(t, promBin, nil, "--config.file="+filepath.Join(dir, "prometheus.yml"),
+			"--storage.tsdb.path="+tsdb, "--storage.tsdb.retention.time=30d", "--log.level=warn")
+	}
+	levels, _ := filepath.Glob("../alerts/backfill/*.yml")
+	if len(levels) < 3 {
+		t.Fatalf("alerts/backfill holds %d levels", len(levels))
+	}
+	for i, level := range levels {
+		rulesOut := filepath.Join(dir, fmt.Sprintf("rules-%d", i+1))
+		cmd := exec.Command(promtool, "tsdb", "create-blocks-from", "rules", "--start="+strconv.FormatInt(from.Unix(), 10),
+			"--end="+strconv.FormatInt(to.Unix(), 10), "--url=http://"+prom.Addr, "--output-dir="+rulesOut, level)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("promtool tsdb create-blocks-from rules %s: %v\n%s", level, err, b)
+		}
+		made, _ := os.ReadDir(rulesOut)
+		for _, e := range made {
+			if err := os.Rename(filepath.Join(rulesOut, e.Name()), filepath.Join(tsdb, e.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Prometheus loads new blocks within a minute; a restart, at once.
+		prom.Stop(t)
+		prom = startProm()
+		eventually(t, "Prometheus on the blocks again", 30*time.Second, func() bool {
+			_, ok := scalarAt(t, prom.Addr, `sum(wolkvox_transfers_total`+sel+`)`, to)
+			return ok
+		})
+	}
+	historic := from.Add(30 * time.Hour)
+	if n, ok := scalarAt(t, prom.Addr, `count(job_instance_skill_type_call:wolkvox_transfers:rate15m_zscore{operation="bogota"})`, historic); !ok || n == 0 {
+		t.Errorf("no spike score at %v, inside the backfill, after backfilling the recording rules", historic.In(loc))
+	}
+
 	// Over the whole range: no counter reset, and every case created in it
 	// and closed when read counted closed, those whose close fell after
 	// their day's end included (at that midnight). The API was read during
