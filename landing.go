@@ -96,7 +96,9 @@ func writeStatusTable(b *strings.Builder, ops []supervisor.OperationStatus, plan
 			last, window := "never", ""
 			if !rs.LastSuccess.IsZero() {
 				last = rs.LastSuccess.In(loc).Format(time.RFC3339)
-				window = rs.Window.Start.In(loc).Format(windowFormat) + " .. " + rs.Window.End.In(loc).Format(windowFormat)
+				if !rs.Window.End.IsZero() { // a snapshot reads no window
+					window = rs.Window.Start.In(loc).Format(windowFormat) + " .. " + rs.Window.End.In(loc).Format(windowFormat)
+				}
 			}
 			name := html.EscapeString(op.Name)
 			fmt.Fprintf(b, `<tr class="%s" data-operation="%s" data-report="%s">`, class, name, html.EscapeString(string(rs.Report)))

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -289,4 +290,39 @@ func TestLicense(t *testing.T) {
 	if !strings.Contains(string(readme), "Apache License 2.0") {
 		t.Error("the README does not name the license")
 	}
+}
+
+// Every wolkvox_* name the dashboard and the alert rules read is on
+// /metrics within 150 s of starting --demo: the demo's first poll reads the
+// last hours of history, closes, surveys and typifications included, so
+// every panel has data at once.
+func TestDemoServesEveryNameTheDashboardAndRulesRead(t *testing.T) {
+	var sources []byte
+	for _, f := range []string{"dashboards/wolkvox-overview.json", "alerts/wolkvox.rules.yml"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sources = append(sources, b...)
+	}
+	wanted := map[string]bool{}
+	for _, m := range regexp.MustCompile(`\bwolkvox_[a-z0-9_]+`).FindAllString(string(sources), -1) {
+		wanted[m] = true
+	}
+	if len(wanted) < 30 {
+		t.Fatalf("only %d names found in the dashboard and rules", len(wanted))
+	}
+	p := exportertest.Start(t, binary, nil, "--demo")
+	began := time.Now()
+	var missing []string
+	p.WaitFor(t, "/metrics", 150*time.Second, func(_ int, body string) bool {
+		missing = missing[:0]
+		for name := range wanted {
+			if !regexp.MustCompile(`(?m)^` + name + `[{ ]`).MatchString(body) {
+				missing = append(missing, name)
+			}
+		}
+		return len(missing) == 0
+	})
+	t.Logf("every one of %d names on /metrics after %v", len(wanted), time.Since(began).Round(time.Second))
 }

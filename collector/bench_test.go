@@ -81,7 +81,9 @@ func BenchmarkScrapeSnapshots(b *testing.B) {
 	at := time.Date(2026, 6, 1, 15, 0, 0, 0, time.UTC)
 	agentRows, skillRows := snapshotRows(b, at)
 	render := func() []prometheus.Metric {
-		return append(RenderAgents(agentRows, true, 20000, benchDescs), RenderSkills(skillRows, Targets{ServiceLevel: 0.8, ServiceLevelSeconds: 20, Queue: 10, Abandoned: 0.1}, benchDescs)...)
+		agents, _ := RenderAgents(agentRows, true, 20000, benchDescs)
+		skills, _ := RenderSkills(skillRows, Targets{ServiceLevel: 0.8, ServiceLevelSeconds: 20, Queue: 10, Abandoned: 0.1}, benchDescs)
+		return append(agents, skills...)
 	}
 	b.Run("render", func(b *testing.B) {
 		b.ReportAllocs()

@@ -64,8 +64,11 @@ func (c *Collector) TakeOver(old *Collector, snapshot bool) {
 	defer old.mu.Unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	h := c.health.Load()
 	for r, s := range old.snapshots {
-		c.snapshots[r] = s
+		if h.reads(r) {
+			c.snapshots[r] = s
+		}
 	}
 }
 

@@ -30,6 +30,8 @@ type Health struct {
 	reports map[wolkvox.Report]*reportHealth
 	order   []wolkvox.Report      // the two reports, then the snapshots read
 	invalid map[[2]string]float64 // snapshot report, field
+	// overflow counts what snapshots dropped past their caps, by family.
+	overflow map[string]float64
 
 	stateSaveFailures float64
 	stateLastSave     time.Time
@@ -49,7 +51,7 @@ type reportHealth struct {
 // NewHealth returns the health of an operation that has not polled yet:
 // its two reports, and the real-time snapshots it reads, if any.
 func NewHealth(snapshots ...wolkvox.Report) *Health {
-	h := &Health{reports: map[wolkvox.Report]*reportHealth{}, invalid: map[[2]string]float64{}}
+	h := &Health{reports: map[wolkvox.Report]*reportHealth{}, invalid: map[[2]string]float64{}, overflow: map[string]float64{}}
 	h.order = append(slices.Clone(wolkvox.Reports), snapshots...)
 	for _, r := range h.order {
 		h.reports[r] = &reportHealth{failures: map[wolkvox.Reason]float64{}, requests: map[[2]string]float64{}}
@@ -57,19 +59,38 @@ func NewHealth(snapshots ...wolkvox.Report) *Health {
 	return h
 }
 
-// WithSnapshots returns h with the reports of snapshots added: a poller
-// that continues another (a reload that turned real time on) keeps its
-// counters and gains the new reports.
+// WithSnapshots returns h reading exactly the snapshots given: a poller
+// that continues another (a reload that turns real time on or off) keeps
+// its counters, gains the new reports and drops those no longer read,
+// whose report_up would otherwise stand frozen (and keep an alert firing).
 func (h *Health) WithSnapshots(snapshots ...wolkvox.Report) *Health {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	order := slices.Clone(wolkvox.Reports)
+	for _, r := range h.order {
+		if slices.Contains(wolkvox.SnapshotReports, r) && !slices.Contains(snapshots, r) {
+			delete(h.reports, r)
+		}
+	}
 	for _, r := range snapshots {
+		order = append(order, r)
 		if h.reports[r] == nil {
-			h.order = append(h.order, r)
 			h.reports[r] = &reportHealth{failures: map[wolkvox.Reason]float64{}, requests: map[[2]string]float64{}}
 		}
 	}
+	h.order = order
 	return h
+}
+
+// SnapshotOverflow counts what a snapshot dropped past its cap, under the
+// family it would have been in (wolkvox_series_overflow_total).
+func (h *Health) SnapshotOverflow(family string, n int) {
+	if n == 0 {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.overflow[family] += float64(n)
 }
 
 // SnapshotInvalid counts the fields of a snapshot that could not be used.
@@ -177,6 +198,9 @@ func (h *Health) collect(ch chan<- prometheus.Metric, d *Descs) {
 	for k, v := range h.invalid {
 		ch <- prometheus.MustNewConstMetric(d.Of(ledger.SnapshotInvalidFields), prometheus.CounterValue, v, k[0], k[1])
 	}
+	for family, v := range h.overflow {
+		ch <- prometheus.MustNewConstMetric(d.Of(ledger.SeriesOverflow), prometheus.CounterValue, v, family)
+	}
 	ch <- prometheus.MustNewConstMetric(d.Of(ledger.StateSaveFailures), prometheus.CounterValue, h.stateSaveFailures)
 	if !h.stateLastSave.IsZero() {
 		ch <- prometheus.MustNewConstMetric(d.Of(ledger.StateLastSave), prometheus.GaugeValue, Unix(h.stateLastSave))
@@ -222,4 +246,11 @@ func (s *Status) Ready() bool {
 		}
 	}
 	return len(s.Reports) > 0
+}
+
+// reads reports whether h reads report.
+func (h *Health) reads(report wolkvox.Report) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.reports[report] != nil
 }

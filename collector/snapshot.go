@@ -1,8 +1,6 @@
 package collector
 
 import (
-	"maps"
-	"slices"
 	"strconv"
 	"time"
 
@@ -65,22 +63,39 @@ func (s *snapshotMetrics) num(name string, n wolkvox.Num, labels ...string) {
 	}
 }
 
-// RenderSkills renders a skills snapshot and each skill's targets.
-func RenderSkills(rows []wolkvox.SkillSnapshot, targets Targets, d *Descs) []prometheus.Metric {
+// Thresholds are the service levels the API reports, in seconds: the
+// only ones exported, so an answer with service_level_1seg to
+// service_level_86400seg cannot make thousands of series.
+func thresholds() [3]int { return [3]int{10, 20, 30} }
+
+// MaxSkills bounds the skills of a snapshot exported; a real operation has
+// tens. The rest are dropped and counted (series_overflow_total).
+const MaxSkills = 1000
+
+// RenderSkills renders a skills snapshot and each skill's targets, and
+// says how many skills it dropped past MaxSkills.
+func RenderSkills(rows []wolkvox.SkillSnapshot, targets Targets, d *Descs) ([]prometheus.Metric, int) {
 	s := snapshotMetrics{d: d}
 	seen := map[string]bool{}
+	dropped := 0
 	for _, r := range rows {
 		id := ledger.OrNone(r.SkillID)
 		if seen[id] {
 			continue // a skill twice in one response: the first row is taken
+		}
+		if len(seen) >= MaxSkills {
+			dropped++
+			continue
 		}
 		seen[id] = true
 		if r.SkillName != "" {
 			s.gauge(ledger.SkillInfo, 1, id, r.SkillName)
 		}
 		s.num(ledger.SkillCallsInQueue, r.CallsInQueue, id)
-		for _, secs := range slices.Sorted(maps.Keys(r.ServiceLevel)) {
-			s.gauge(ledger.SkillServiceLevel, r.ServiceLevel[secs], id, strconv.Itoa(secs))
+		for _, secs := range thresholds() {
+			if v, ok := r.ServiceLevel[secs]; ok {
+				s.gauge(ledger.SkillServiceLevel, v, id, strconv.Itoa(secs))
+			}
 		}
 		s.num(ledger.SkillAbandoned, r.AbandonedRatio, id)
 		s.num(ledger.SkillInboundToday, r.Inbound, id)
@@ -97,32 +112,42 @@ func RenderSkills(rows []wolkvox.SkillSnapshot, targets Targets, d *Descs) []pro
 			s.gauge(ledger.TargetAbandoned, t.Abandoned, id)
 		}
 	}
-	return s.out
+	return s.out, dropped
 }
 
 // maxStatuses bounds the distinct agent statuses exported; an operation
 // defines a dozen or two.
 const maxStatuses = 100
 
-// RenderAgents renders an agents snapshot: agents by status always, and
-// each agent's figures when perAgent, for at most maxAgents agents (the
-// series cap; the rest are counted by status only).
-func RenderAgents(rows []wolkvox.AgentSnapshot, perAgent bool, maxAgents int, d *Descs) []prometheus.Metric {
+// AgentSeries is how many series one agent's figures make in the
+// largest per-agent family (its seven state times): the agents exported
+// are capped at the series cap divided by it.
+const AgentSeries = 7
+
+// RenderAgents renders an agents snapshot: agents by status always (an
+// agent without an id included), and each agent's figures when perAgent,
+// for at most maxAgents agents; it says how many it left out of those.
+func RenderAgents(rows []wolkvox.AgentSnapshot, perAgent bool, maxAgents int, d *Descs) ([]prometheus.Metric, int) {
 	s := snapshotMetrics{d: d}
 	byStatus := map[string]float64{}
 	seen := map[string]bool{}
+	dropped := 0
 	for _, r := range rows {
 		id := r.AgentID
-		if id == "" || seen[id] {
+		if id != "" && seen[id] {
 			continue
 		}
-		seen[id] = true
 		status := ledger.OrNone(r.Status)
 		if _, known := byStatus[status]; !known && len(byStatus) >= maxStatuses {
 			status = "other" // statuses are free text: a broken response must not make thousands of series
 		}
 		byStatus[status]++
-		if !perAgent || len(seen) > maxAgents {
+		if id == "" || !perAgent {
+			continue
+		}
+		seen[id] = true
+		if len(seen) > maxAgents {
+			dropped++
 			continue
 		}
 		s.gauge(ledger.AgentStatus, 1, id, r.AgentName, status)
@@ -146,7 +171,7 @@ func RenderAgents(rows []wolkvox.AgentSnapshot, perAgent bool, maxAgents int, d 
 	for status, n := range byStatus {
 		s.gauge(ledger.Agents, n, status)
 	}
-	return s.out
+	return s.out, dropped
 }
 
 // RenderTokenInfo renders what token_info says of the day's quota.

@@ -185,8 +185,10 @@ func checkTargets(t Targets, where string) []string {
 	if t.ServiceLevel < 0 || t.ServiceLevel > 1 {
 		problems = append(problems, fmt.Sprintf("%s: service_level must be a share between 0 and 1, not %v", where, t.ServiceLevel))
 	}
-	if t.ServiceLevelSeconds < 0 || t.ServiceLevelSeconds > 3600 {
-		problems = append(problems, fmt.Sprintf("%s: service_level_seconds must be between 1 and 3600, not %d", where, t.ServiceLevelSeconds))
+	if t.ServiceLevelSeconds != 0 && t.ServiceLevelSeconds != 10 && t.ServiceLevelSeconds != 20 && t.ServiceLevelSeconds != 30 {
+		// The thresholds the API reports: a target at another could never
+		// be compared, and its alert never fire.
+		problems = append(problems, fmt.Sprintf("%s: service_level_seconds must be 10, 20 or 30 (the thresholds the API reports), not %d", where, t.ServiceLevelSeconds))
 	}
 	if t.Queue < 0 {
 		problems = append(problems, fmt.Sprintf("%s: queue must not be negative, not %v", where, t.Queue))

@@ -46,10 +46,11 @@ func (c *Client) Skills(ctx context.Context, purpose Purpose, skillIDs []string)
 			return nil, err
 		}
 		for _, r := range rows {
-			switch r.SkillID {
-			case "":
+			switch {
+			case r.SkillID == "":
 				r.SkillID = id
-			case id:
+			case sameSkill(r.SkillID, id):
+				r.SkillID = id // as configured, so the targets of that id apply
 			default:
 				continue
 			}
@@ -62,22 +63,53 @@ func (c *Client) Skills(ctx context.Context, purpose Purpose, skillIDs []string)
 func (c *Client) skills(ctx context.Context, purpose Purpose, id string) ([]SkillSnapshot, error) {
 	q := url.Values{"api": {"skills"}, "skill_id": {id}}
 	in := newInterner()
-	return snapshot(ctx, c, ReportSkills, purpose, "real_time.php", q, skillField, func(kept []keptValue, key string) SkillSnapshot {
+	rows, err := snapshot(ctx, c, ReportSkills, purpose, "real_time.php", q, skillField, func(kept []keptValue, key string) SkillSnapshot {
 		return buildSkill(kept, key, in)
 	})
+	if errors.Is(err, errNoRows) {
+		// The API's "no rows": this skill (or every skill) has nothing now,
+		// as a 404 for agents means none is logged in.
+		return []SkillSnapshot{}, nil
+	}
+	return rows, err
+}
+
+// sameSkill reports whether a row's skill id is the one asked for: the
+// same, or the same number written another way ("0101" and "101").
+func sameSkill(row, asked string) bool {
+	if row == asked {
+		return true
+	}
+	trim := func(s string) string {
+		t := strings.TrimLeft(s, "0")
+		if t == "" && s != "" {
+			return "0"
+		}
+		return t
+	}
+	return trim(row) == trim(asked) && digitsOnly(row) && digitsOnly(asked)
+}
+
+func digitsOnly(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // allRefused turns the API's ways of refusing skill_id=all into an error
 // wrapping ErrAllSkillsRefused: a 400 naming a missing parameter or an
-// unknown API, or a 404 with the API's short JSON.
+// unknown API. A 404 with the API's short JSON is no refusal: it is how the
+// API says "no rows" (a quiet moment), as for agents (see skills).
 func allRefused(err error) error {
 	var e *Error
 	if !errors.As(err, &e) {
 		return err
 	}
 	detail := strings.ToUpper(e.Detail)
-	refused := e.Status == http.StatusBadRequest && (strings.Contains(detail, "SOME PARAMETERS ARE REQUIRED") || strings.Contains(detail, "THE API YOU WANT TO CONSULT DOES NOT EXIST")) ||
-		e.Status == http.StatusNotFound && errors.Is(err, errNoRows)
+	refused := e.Status == http.StatusBadRequest && (strings.Contains(detail, "SOME PARAMETERS ARE REQUIRED") || strings.Contains(detail, "THE API YOU WANT TO CONSULT DOES NOT EXIST"))
 	if !refused {
 		return err
 	}

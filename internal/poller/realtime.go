@@ -8,6 +8,7 @@ import (
 	"github.com/go-kit/log/level"
 
 	"github.com/wolkvox-exporter/wolkvox_exporter/collector"
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/ledger"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
 )
 
@@ -142,11 +143,13 @@ func (p *Poller) readAgents(ctx context.Context) {
 	for _, r := range rows {
 		p.health().SnapshotInvalid(wolkvox.ReportAgents, r.Invalid)
 	}
-	maxAgents := p.cfg.MaxSeriesPerMetric
-	if maxAgents <= 0 {
-		maxAgents = 20000
+	maxSeries := p.cfg.MaxSeriesPerMetric
+	if maxSeries <= 0 {
+		maxSeries = ledger.DefaultMaxSeriesPerMetric
 	}
-	p.collector.PublishSnapshot(wolkvox.ReportAgents, collector.RenderAgents(rows, p.cfg.AgentMetrics, maxAgents, p.descs), p.fresh(p.cfg.Realtime.Interval))
+	metrics, dropped := collector.RenderAgents(rows, p.cfg.AgentMetrics, max(1, maxSeries/collector.AgentSeries), p.descs)
+	p.health().SnapshotOverflow(ledger.AgentStatus, dropped)
+	p.collector.PublishSnapshot(wolkvox.ReportAgents, metrics, p.fresh(p.cfg.Realtime.Interval))
 	p.snapshotDone(wolkvox.ReportAgents, time.Since(began))
 }
 
@@ -169,7 +172,9 @@ func (p *Poller) readSkills(ctx context.Context) (refused bool) {
 	for _, r := range rows {
 		p.health().SnapshotInvalid(wolkvox.ReportSkills, r.Invalid)
 	}
-	p.collector.PublishSnapshot(wolkvox.ReportSkills, collector.RenderSkills(rows, p.cfg.Realtime.Targets, p.descs), p.fresh(p.cfg.Realtime.Interval))
+	metrics, dropped := collector.RenderSkills(rows, p.cfg.Realtime.Targets, p.descs)
+	p.health().SnapshotOverflow(ledger.SkillInfo, dropped)
+	p.collector.PublishSnapshot(wolkvox.ReportSkills, metrics, p.fresh(p.cfg.Realtime.Interval))
 	p.snapshotDone(wolkvox.ReportSkills, time.Since(began))
 	return false
 }

@@ -3,6 +3,7 @@ package supervisor
 import (
 	"context"
 	"errors"
+	"github.com/prometheus/client_golang/prometheus"
 	"os"
 	"path/filepath"
 	"strings"
@@ -174,4 +175,69 @@ func TestReloadWithAHeldTokenChangesNothing(t *testing.T) {
 	if got := r.running["a"].cfg.Client.Token; got != "A" {
 		t.Errorf("a polls with %q, want its previous token", got)
 	}
+}
+
+// A reload that turns real time off stops serving the snapshots' health:
+// report_up{report="skills"} 0 stood frozen after it, and kept
+// WolkvoxReportFailing firing for a report no longer read (found by a
+// hostile review). The two reports' health carries on.
+func TestReloadTurningRealTimeOffDropsItsHealth(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := New(ctx, nil, nil)
+	defer r.Stop()
+	srv := wolkvoxtest.NewServer(wolkvoxtest.Config{Location: bogota, TB: t, RefuseAllSkills: true,
+		Data:     &wolkvoxtest.Traffic{Seed: 1, Location: bogota, TransfersPerMinute: 60},
+		Realtime: &wolkvoxtest.Realtime{Seed: 1, Location: bogota}})
+	t.Cleanup(srv.Close)
+	op := operationConfig("op", srv)
+	op.Realtime = poller.Realtime{Interval: time.Second, QuotaInterval: time.Second}
+	if err := r.Apply([]poller.Config{op}); err != nil {
+		t.Fatal(err)
+	}
+	snapshotUp := func() map[string]float64 {
+		return byOperationLabel(t, r, "wolkvox_report_up", "report")
+	}
+	waitFor(t, func() bool { up := snapshotUp(); _, ok := up["skills"]; return ok && up["agents"] == 1 })
+	op.Realtime = poller.Realtime{}
+	if err := r.Apply([]poller.Config{op}); err != nil {
+		t.Fatal(err)
+	}
+	up := snapshotUp()
+	for _, report := range []string{"skills", "agents", "token_info"} {
+		if v, ok := up[report]; ok {
+			t.Errorf("report_up{report=%q} = %v after real time was turned off", report, v)
+		}
+	}
+	if _, ok := up["agent_13_1"]; !ok {
+		t.Error("the reports' own health left with real time")
+	}
+	if n := len(byOperation(t, r, "wolkvox_agents")); n != 0 {
+		t.Errorf("agents by status still served after real time was turned off")
+	}
+}
+
+// byOperationLabel sums a metric's samples by one label's value.
+func byOperationLabel(t *testing.T, r *Supervisor, name, label string) map[string]float64 {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(r)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, lp := range m.GetLabel() {
+				if lp.GetName() == label {
+					out[lp.GetValue()] += value(m)
+				}
+			}
+		}
+	}
+	return out
 }
