@@ -273,6 +273,9 @@ func run(args []string, stderr io.Writer) int {
 		if !f.quotaSet {
 			*f.quotaInterval = demo.QuotaInterval
 		}
+		if *f.dailyQuota == 0 {
+			*f.dailyQuota = demo.DailyQuota
+		}
 		level.Warn(logger).Log("msg", "DEMO MODE: serving generated data from a built-in fake Wolkvox API, not a real operation", "fake_api", demoSrv.URL,
 			"interval", *f.interval, "delay", *f.delay, "chat_revisit", *f.revisit)
 	}

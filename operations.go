@@ -16,6 +16,7 @@ import (
 
 	"github.com/wolkvox-exporter/wolkvox_exporter/collector"
 	"github.com/wolkvox-exporter/wolkvox_exporter/config"
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/demo"
 	"github.com/wolkvox-exporter/wolkvox_exporter/internal/poller"
 	"github.com/wolkvox-exporter/wolkvox_exporter/internal/state"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
@@ -171,6 +172,9 @@ func (o *operations) poller(r config.Resolved) poller.Config {
 	}
 	if *f.stateDir != "" {
 		cfg.StateFile = filepath.Join(*f.stateDir, r.Name+".state")
+	}
+	if o.demoURL != "" {
+		cfg.FirstWindow = demo.FirstWindow
 	}
 	return cfg
 }

@@ -31,6 +31,12 @@ const (
 	// QuotaInterval reads token_info every minute, so the quota panel
 	// moves in a demo.
 	QuotaInterval = time.Minute
+	// FirstWindow is the history the demo's first poll reads: every panel
+	// (closes, surveys, resolution times, top agents) has data at once.
+	FirstWindow = 3 * time.Hour
+	// DailyQuota is the demo operation's quota, so the quota panel and
+	// alert have one to compare with.
+	DailyQuota = 50000
 )
 
 // Start starts a fake API with lively traffic and transfer spikes, on a

@@ -51,6 +51,10 @@ type Config struct {
 	Operation string
 	// Realtime configures the real-time snapshots and token_info.
 	Realtime Realtime
+	// FirstWindow is how far back a fresh start's first poll reads;
+	// default one interval. The demo reads its last hours at once, so that
+	// every panel has data from the first poll.
+	FirstWindow time.Duration
 	// Clock tells the time; default the system clock.
 	Clock  Clock
 	Logger log.Logger
@@ -361,7 +365,11 @@ func (p *Poller) pollReport(ctx context.Context, report wolkvox.Report, now time
 	end := p.end(now)
 	mark := l.Marks[report]
 	if mark.IsZero() {
-		mark = end.Add(-p.cfg.Interval) // the first poll covers one interval
+		first := p.cfg.Interval // the first poll covers one interval
+		if p.cfg.FirstWindow > 0 {
+			first = p.cfg.FirstWindow
+		}
+		mark = end.Add(-first)
 		l.Marks[report] = mark
 		if l.Origins[report].IsZero() {
 			l.Origins[report] = mark
