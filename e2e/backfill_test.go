@@ -291,6 +291,29 @@ func TestBackfillJoinsTheLiveCounters(t *testing.T) {
 			return ok
 		})
 	}
+	// Every panel that should show history does, at a point inside the
+	// backfill: the Transfers and Chats rows, whose series the backfill
+	// writes (recording rules included, after the passes above). The Now
+	// row (a snapshot of the moment it is read) and Exporter health (the
+	// exporter's own process) have no history: README, "Afterwards".
+	historyRows := map[string]bool{"Transfers": true, "Chats, e-mail and social": true}
+	noHistoryHere := map[string]string{
+		"Lowest-scoring agents (10+ answers)": "the fake's few surveys a day give no agent ten answers in an hour",
+	}
+	for _, p := range dashboardPanels(t, "3600s") {
+		if !historyRows[p.Row] {
+			continue
+		}
+		if _, ok := noHistoryHere[p.Title]; ok {
+			continue
+		}
+		for _, e := range p.Exprs {
+			if len(queryAt(t, prom.Addr, e, from.Add(30*time.Hour))) == 0 {
+				t.Errorf("panel %q has no data inside the backfill: %s", p.Title, e)
+			}
+		}
+	}
+
 	historic := from.Add(30 * time.Hour)
 	if n, ok := scalarAt(t, prom.Addr, `count(job_instance_skill_type_call:wolkvox_transfers:rate15m_zscore{operation="bogota"})`, historic); !ok || n == 0 {
 		t.Errorf("no spike score at %v, inside the backfill, after backfilling the recording rules", historic.In(loc))

@@ -36,7 +36,7 @@ const (
 	FirstWindow = 3 * time.Hour
 	// DailyQuota is the demo operation's quota, so the quota panel and
 	// alert have one to compare with.
-	DailyQuota = 50000
+	DailyQuota = 1_000_000
 )
 
 // Start starts a fake API with lively traffic and transfer spikes, on a
