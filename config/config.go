@@ -64,8 +64,11 @@ type Operation struct {
 	DailyQuota int    `yaml:"daily_quota"`
 	// Skills lists the skill ids to read one call each where the API
 	// refuses skill_id=all, or not every skill is wanted.
-	Skills  []string `yaml:"skills"`
-	Polling `yaml:",inline"`
+	Skills []string `yaml:"skills"`
+	// TimeoutCodes are the cod_act prefixes of closes by the platform's
+	// timeout, counted apart from closes by agents; default TIMEOUT.
+	TimeoutCodes []string `yaml:"timeout_codes"`
+	Polling      `yaml:",inline"`
 }
 
 // File is the configuration file.
@@ -92,6 +95,7 @@ type Resolved struct {
 	RealtimeInterval, QuotaInterval time.Duration
 	Skills                          []string
 	Targets                         Targets
+	TimeoutCodes                    []string // nil: the default
 }
 
 // Builtin are the defaults of settings neither the file nor the

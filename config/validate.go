@@ -122,6 +122,12 @@ func resolve(op Operation, defaults Polling, builtin Builtin, src Source) (Resol
 	problems = append(problems, r.checkDurations(src)...)
 	r.Skills = op.Skills
 	problems = append(problems, checkSkills(op.Skills, src)...)
+	r.TimeoutCodes = op.TimeoutCodes
+	for _, code := range op.TimeoutCodes {
+		if strings.TrimSpace(code) == "" {
+			add("timeout_codes: an empty code would mark every close a timeout")
+		}
+	}
 	r.Targets = DefaultTargets()
 	for _, t := range []*Targets{defaults.Targets, op.Targets} {
 		if t != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,3 +126,56 @@ var bogota = func() *time.Location {
 	}
 	return loc
 }()
+
+// labelSink keeps the last value of each series a backfill writes.
+type labelSink struct{ last map[string]float64 }
+
+func (s *labelSink) Append(_ uint64, lbls []Label, _ int64, v float64) (uint64, error) {
+	var b strings.Builder
+	for _, l := range lbls {
+		b.WriteString(l.Name + "=" + l.Value + ",")
+	}
+	s.last[b.String()] = v
+	return 1, nil
+}
+
+func (s *labelSink) Flush(context.Context) error { return nil }
+
+// A backfill counts closes by the platform's timeout apart, as live does:
+// the same ledger, placed at the close date.
+func TestBackfillCountsTimeoutsApart(t *testing.T) {
+	day0 := time.Date(2025, 10, 1, 0, 0, 0, 0, bogota)
+	store := &wolkvoxtest.Store{Location: bogota}
+	store.AddInteractions(
+		wolkvoxtest.RawInteraction{CaseID: "a", Channel: "facebook_page", AgentName: "ANA", Status: "close", CodAct: "VENTA",
+			DateCreation: day0.Add(time.Hour).Format(time.DateTime), CloseDate: day0.Add(time.Hour + 5*time.Minute).Format(time.DateTime)},
+		wolkvoxtest.RawInteraction{CaseID: "t", Channel: "facebook_page", AgentName: "ANA", Status: "close", CodAct: "TIMEOUTCHAT",
+			DateCreation: day0.Add(time.Hour).Format(time.DateTime), CloseDate: day0.Add(24*time.Hour - time.Minute).Format(time.DateTime)},
+	)
+	srv := wolkvoxtest.NewServer(wolkvoxtest.Config{Location: bogota, Data: store, EmptyAsEmptyList: true})
+	defer srv.Close()
+	cfg := poller.Config{
+		Client:   wolkvox.Config{BaseURL: srv.URL, Token: srv.Token(), Location: bogota, Timeout: 5 * time.Second, Retry: wolkvox.RetryPolicy{Attempts: 1}},
+		Interval: 5 * time.Minute, Delay: time.Minute, MaxCatchup: 24 * time.Hour, AgentMetrics: true, AgentTTL: 24 * time.Hour,
+		StateFile: filepath.Join(t.TempDir(), "op.state"), Operation: "op",
+	}
+	b, err := New(cfg, Options{Step: time.Minute, Window: 24 * time.Hour, PrometheusMajor: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	b.Start(day0)
+	sink := &labelSink{last: map[string]float64{}}
+	if _, err := b.Day(context.Background(), day0.AddDate(0, 0, 1), sink); err != nil {
+		t.Fatal(err)
+	}
+	key := func(by string) string {
+		return "__name__=wolkvox_chat_interactions_closed_total,channel=facebook_page,closed_by=" + by + ",operation=op,skill_id=none,"
+	}
+	if sink.last[key("agent")] != 1 || sink.last[key("timeout")] != 1 {
+		t.Errorf("closes at the day's end: by agent %v, by timeout %v; want 1 and 1", sink.last[key("agent")], sink.last[key("timeout")])
+	}
+	if n := sink.last["__name__=wolkvox_chat_resolution_duration_seconds_count,channel=facebook_page,operation=op,"]; n != 1 {
+		t.Errorf("%v resolution times, want the agent's close alone", n)
+	}
+}

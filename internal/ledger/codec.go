@@ -319,6 +319,11 @@ func (l *Ledger) restore(h *stateHeader) error {
 			if s.Value < 0 {
 				return fmt.Errorf("counter %q is negative", name)
 			}
+			if name == "chats_closed" && len(s.Labels) == 2 {
+				// Saved before closes were told apart by closed_by: who
+				// closed them is not known, and they stay counted so.
+				s.Labels = append(s.Labels, closedByUnknown)
+			}
 			if want := arity[name]; len(s.Labels) != want {
 				return fmt.Errorf("counter %q has %d labels, this version %d", name, len(s.Labels), want)
 			}

@@ -64,12 +64,15 @@ type Settings struct {
 	// Interval is the poll interval, and Revisit chat_4's revisit horizon:
 	// de-duplication keys outlive both.
 	Interval, Revisit time.Duration
+	// TimeoutCodes are the cod_act prefixes of closes by the platform's
+	// timeout; nil: DefaultTimeoutCodes.
+	TimeoutCodes []string
 }
 
 func New(cfg Settings) *Ledger {
 	plan := NewRevisitPlan(cfg.Revisit, cfg.Interval)
 	return &Ledger{
-		agg:       NewAggregate(cfg.AgentMetrics, cfg.AgentTTL, cfg.MaxSeriesPerMetric),
+		agg:       NewAggregate(cfg.AgentMetrics, cfg.AgentTTL, cfg.MaxSeriesPerMetric, cfg.TimeoutCodes),
 		transfers: newDedupe[seenEntry](max(transferKeyRetention, 3*cfg.Interval), maxDedupeKeys),
 		cases:     newDedupe[caseEntry](max(caseKeyRetention, plan.span+plan.period+3*cfg.Interval), maxDedupeKeys),
 		Marks:     map[wolkvox.Report]time.Time{},

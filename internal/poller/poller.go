@@ -51,6 +51,9 @@ type Config struct {
 	Operation string
 	// Realtime configures the real-time snapshots and token_info.
 	Realtime Realtime
+	// TimeoutCodes are the cod_act prefixes of closes by the platform's
+	// timeout; nil: ledger.DefaultTimeoutCodes.
+	TimeoutCodes []string
 	// FirstWindow is how far back a fresh start's first poll reads;
 	// default one interval. The demo reads its last hours at once, so that
 	// every panel has data from the first poll.
@@ -149,7 +152,7 @@ func (p *Poller) health() *collector.Health { return p.collector.Health() }
 // LedgerSettings are what the ledger keeps and for how long.
 func (cfg Config) LedgerSettings() ledger.Settings {
 	return ledger.Settings{AgentMetrics: cfg.AgentMetrics, AgentTTL: cfg.AgentTTL, MaxSeriesPerMetric: cfg.MaxSeriesPerMetric,
-		Interval: cfg.Interval, Revisit: cfg.Revisit}
+		Interval: cfg.Interval, Revisit: cfg.Revisit, TimeoutCodes: cfg.TimeoutCodes}
 }
 
 // operationLabels are the constant labels of an operation's series.

@@ -148,10 +148,12 @@ var channelWeights = []struct {
 }{{"Email", 40}, {"facebook_page", 25}, {"instagram", 20}, {"twitter", 15}}
 
 // NewCase generates one case created at created, with a realistic life:
-// chats close within minutes, e-mails within hours to days (some after a
-// day); some cases are archived without a close, some stay open; half the
-// closed ones get a survey answer up to 6 h after the close; most are
-// typified at the close, a quarter of those hours later.
+// chats close within minutes, or, nearly a third of them, by the
+// platform's timeout about 23 h later (TIMEOUTCHAT); e-mails within hours
+// to days (some after a day); some cases are archived without a close,
+// some stay open; half the closed ones get a survey answer up to 6 h after
+// the close; most are typified at the close, a quarter of those hours
+// later.
 func NewCase(rng *rand.Rand, created time.Time, id string, bodyBytes int) Case {
 	c := Case{ID: id, Created: created, BodyBytes: bodyBytes}
 	w := rng.IntN(100)
@@ -167,6 +169,12 @@ func NewCase(rng *rand.Rand, created time.Time, id string, bodyBytes int) Case {
 	email := c.Channel == "Email"
 	minutes := func(lo, hi int) time.Duration { return time.Duration(lo*60+rng.IntN((hi-lo)*60+1)) * time.Second }
 	switch fate := rng.IntN(100); {
+	case !email && fate < 30:
+		// Nobody typified it: the platform closes it on a timeout about
+		// 23 hours after it opened, with cod_act TIMEOUTCHAT (FACTS.md).
+		c.Closed = created.Add(23*time.Hour + minutes(0, 20) - 10*time.Minute)
+		c.CodAct, c.CodDescription = "TIMEOUTCHAT", "Cierre automático por inactividad"
+		c.Typified = c.Closed
 	case fate < 80:
 		if email {
 			c.Closed = created.Add(minutes(30, 40*60))
