@@ -22,28 +22,13 @@ import (
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox/wolkvoxtest"
 )
 
-// scalarAt evaluates q at time at.
+// scalarAt evaluates q at time at: its first sample, if any.
 func scalarAt(t *testing.T, prom, q string, at time.Time) (float64, bool) {
 	t.Helper()
-	resp, err := http.Get("http://" + prom + "/api/v1/query?query=" + url.QueryEscape(q) + "&time=" + strconv.FormatInt(at.Unix(), 10))
-	if err != nil {
-		return 0, false
+	for _, v := range queryAt(t, prom, q, at) {
+		return v, true
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	var r struct {
-		Status string `json:"status"`
-		Data   struct {
-			Result []struct {
-				Value [2]any `json:"value"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if json.Unmarshal(body, &r) != nil || r.Status != "success" || len(r.Data.Result) == 0 {
-		return 0, false
-	}
-	v, _ := strconv.ParseFloat(r.Data.Result[0].Value[1].(string), 64)
-	return v, true
+	return 0, false
 }
 
 // TestBackfillJoinsTheLiveCounters backfills three simulated days of both
@@ -464,38 +449,27 @@ func labelValues(t *testing.T, prom, variable string, r [2]time.Time) []string {
 // panel titled title, the variables set, $__range as rangeSeconds.
 func dashboardPanelExpr(t *testing.T, title, rangeSeconds string) string {
 	t.Helper()
-	b, err := os.ReadFile("../dashboards/wolkvox-overview.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d struct {
-		Panels []struct {
-			Title   string `json:"title"`
-			Targets []struct {
-				Expr string `json:"expr"`
-			} `json:"targets"`
-		} `json:"panels"`
-	}
-	if err := json.Unmarshal(b, &d); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range d.Panels {
-		if p.Title == title && len(p.Targets) > 0 {
-			return strings.NewReplacer("$job", "wolkvox", "$instance", ".*", "$operation", ".*", "$__range", rangeSeconds).Replace(p.Targets[0].Expr)
+	for _, p := range dashboardPanels(t, rangeSeconds) {
+		if p.Title == title {
+			return p.Exprs[0]
 		}
 	}
 	t.Fatalf("no panel %q", title)
 	return ""
 }
 
-// queryAt evaluates q at at, by label set.
+// queryAt evaluates q at at, by label set; nil while Prometheus cannot
+// answer yet.
 func queryAt(t *testing.T, prom, q string, at time.Time) map[string]float64 {
 	t.Helper()
 	resp, err := http.Get("http://" + prom + "/api/v1/query?query=" + url.QueryEscape(q) + "&time=" + strconv.FormatInt(at.Unix(), 10))
 	if err != nil {
-		t.Fatal(err)
+		return nil // Prometheus not listening yet, or restarting
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusServiceUnavailable {
+		return nil // Prometheus is still starting: not ready to answer yet
+	}
 	var r struct {
 		Status string `json:"status"`
 		Error  string `json:"error"`

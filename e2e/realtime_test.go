@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -176,40 +175,14 @@ scrape_configs:
 	}
 }
 
-// dashboardRow returns, by title, each panel's target expressions of the
-// shipped dashboard's row titled row, with the variables set as Grafana
-// would: the wolkvox job, every instance and operation.
+// dashboardRow returns, by title, each panel's queries of the shipped
+// dashboard's row titled row, the variables set (dashboardPanels).
 func dashboardRow(t *testing.T, row string) map[string][]string {
 	t.Helper()
-	b, err := os.ReadFile("../dashboards/wolkvox-overview.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d struct {
-		Panels []struct {
-			Type    string `json:"type"`
-			Title   string `json:"title"`
-			Targets []struct {
-				Expr string `json:"expr"`
-			} `json:"targets"`
-		} `json:"panels"`
-	}
-	if err := json.Unmarshal(b, &d); err != nil {
-		t.Fatal(err)
-	}
-	vars := strings.NewReplacer("$job", "wolkvox", "$instance", ".*", "$operation", ".*", "$__range", "5m")
 	out := map[string][]string{}
-	in := false
-	for _, p := range d.Panels {
-		if p.Type == "row" {
-			in = p.Title == row
-			continue
-		}
-		if !in {
-			continue
-		}
-		for _, tg := range p.Targets {
-			out[p.Title] = append(out[p.Title], vars.Replace(tg.Expr))
+	for _, p := range dashboardPanels(t, "5m") {
+		if p.Row == row {
+			out[p.Title] = p.Exprs
 		}
 	}
 	return out
