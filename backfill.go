@@ -126,10 +126,10 @@ func runBackfill(f *flags, ops *operations, logger log.Logger, stderr io.Writer)
 		// whatever its --poll.max-catchup, as far as the API serves: say
 		// what that first poll will read, and what it never can.
 		if gap := now.Sub(to); gap > cfg.MaxCatchup {
-			fmt.Fprintf(stderr, "%s: warning: operation %s: --to is %v before now, more than --poll.max-catchup (%v): the live exporter started on this backfill's state file reads that gap on its first poll all the same",
+			fmt.Fprintf(stderr, "%s: warning: operation %s: --to is %v before now, more than --poll.max-catchup (%v): the live exporter started on this backfill's state file reads that gap on its first poll all the same, and counts it there, one step on the graphs; backfill to within --poll.max-catchup of now to leave none",
 				exporterName, cfg.Operation, gap.Round(time.Minute), cfg.MaxCatchup)
 			if gap > wolkvox.DefaultMaxWindow {
-				fmt.Fprintf(stderr, ", but only its last 31 days (the API's window): the %v before are never read; backfill closer to now", (gap - wolkvox.DefaultMaxWindow).Round(time.Minute))
+				fmt.Fprintf(stderr, "; it reads only the last 31 days of it: the %v before are never read", (gap - wolkvox.DefaultMaxWindow).Round(time.Minute))
 			}
 			fmt.Fprintln(stderr, ".")
 		}

@@ -84,7 +84,7 @@ func TestBackfillWarnsOfTheGapToNow(t *testing.T) {
 	if out := run(to); !strings.Contains(out, "more than --poll.max-catchup (24h0m0s): the live exporter started on this backfill's state file reads that gap on its first poll") || strings.Contains(out, "never read") {
 		t.Errorf("a gap of 50h:\n%s", out)
 	}
-	if out := run(time.Now().Add(-40 * 24 * time.Hour)); !strings.Contains(out, "but only its last 31 days") {
+	if out := run(time.Now().Add(-40 * 24 * time.Hour)); !strings.Contains(out, "it reads only the last 31 days of it") {
 		t.Errorf("a gap of 40 days:\n%s", out)
 	}
 	if out := run(time.Now().Add(-5 * time.Hour)); strings.Contains(out, "max-catchup") {

@@ -228,3 +228,28 @@ func TestConfigCheckRefusesAPlanOverQuota(t *testing.T) {
 		t.Errorf("real time off, 696 calls a day: exit %d\n%s", code, out)
 	}
 }
+
+// An operation's timeout_codes reach its counting: a close with one of
+// them counts under closed_by="timeout" (the setting was read, checked,
+// and dropped on the way to the poller; found by a hostile review).
+func TestTimeoutCodesReachTheCounts(t *testing.T) {
+	dir := t.TempDir()
+	loc, _ := time.LoadLocation("America/Bogota")
+	now := time.Now()
+	store := &wolkvoxtest.Store{Location: loc}
+	store.AddInteractions(wolkvoxtest.RawInteraction{CaseID: "c1", Channel: "Email", Status: "close", CodAct: "CIERRE_AUTO",
+		DateCreation: now.Add(-20 * time.Minute).In(loc).Format(time.DateTime), CloseDate: now.Add(-10 * time.Minute).In(loc).Format(time.DateTime)})
+	srv := wolkvoxtest.NewServer(wolkvoxtest.Config{Location: loc, Data: store, TB: t})
+	t.Cleanup(srv.Close)
+	token := writeFile(t, filepath.Join(dir, "token"), srv.Token())
+	cfg := writeFile(t, filepath.Join(dir, "wolkvox.yml"), fmt.Sprintf(`defaults: {interval: 1h, max_catchup: 1h, delay: 0s, chat_revisit: 0s, realtime_interval: 0s, quota_interval: 0s}
+operations:
+  - {name: op, url: %q, token_file: %q, timezone: America/Bogota, timeout_codes: [CIERRE_AUTO]}
+`, srv.URL, token))
+	p := exportertest.Start(t, binary, nil, "--config.file="+cfg)
+	p.WaitFor(t, "/metrics", 20*time.Second, func(_ int, body string) bool {
+		v, _ := exportertest.MetricValue(body, `wolkvox_chat_interactions_closed_total{channel="Email",closed_by="timeout",`)
+		return v == 1
+	})
+	p.Stop(t)
+}

@@ -167,6 +167,7 @@ func (o *operations) poller(r config.Resolved) poller.Config {
 		},
 		Interval: r.Interval, Delay: r.Delay, MaxCatchup: r.MaxCatchup, Revisit: r.ChatRevisit,
 		Realtime:     poller.Realtime{Interval: r.RealtimeInterval, QuotaInterval: r.QuotaInterval, Skills: r.Skills, Targets: targets(r.Targets)},
+		TimeoutCodes: r.TimeoutCodes,
 		AgentMetrics: *f.agents, AgentTTL: *f.agentTTL, MaxSeriesPerMetric: *f.maxSeries,
 		DailyQuota: float64(r.DailyQuota), Logger: o.logger,
 	}

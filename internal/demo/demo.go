@@ -33,7 +33,7 @@ const (
 	QuotaInterval = time.Minute
 	// FirstWindow is the history the demo's first poll reads: every panel
 	// (closes, surveys, resolution times, top agents) has data at once.
-	FirstWindow = 3 * time.Hour
+	FirstWindow = 24 * time.Hour
 	// DailyQuota is the demo operation's quota, so the quota panel and
 	// alert have one to compare with.
 	DailyQuota = 1_000_000

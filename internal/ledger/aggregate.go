@@ -68,9 +68,8 @@ func NewAggregate(agentsEnabled bool, agentTTL time.Duration, maxSeries int, tim
 		maxSeries = DefaultMaxSeriesPerMetric
 	}
 	counters := func() *counterFamily { return newCounterFamily(maxSeries) }
-	if timeoutCodes == nil {
-		timeoutCodes = DefaultTimeoutCodes()
-	}
+	// The operation's codes add to the platform's own, never replace them.
+	timeoutCodes = append(DefaultTimeoutCodes(), timeoutCodes...)
 	a := &Aggregate{
 		timeoutCodes:     timeoutCodes,
 		agentsEnabled:    agentsEnabled,
@@ -255,6 +254,9 @@ func (a *Aggregate) applyInteractions(d *dedupe[caseEntry], recs []wolkvox.Inter
 			a.chatsClosed.add(1, channel, skill, by)
 			if a.agentsEnabled {
 				name := a.agentNames.value(orNone(c.AgentName))
+				for _, b := range closedBy() {
+					a.agentCloses.touch(name, channel, b) // so increase() sees each first close
+				}
 				a.agentCloses.add(1, name, channel, by)
 				a.agentChatSeen[name] = end
 			}

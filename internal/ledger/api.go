@@ -62,6 +62,7 @@ func (l *Ledger) Retune(s Settings) {
 	fresh := New(s)
 	l.transfers.retention, l.cases.retention = fresh.transfers.retention, fresh.cases.retention
 	l.agg.agentsEnabled, l.agg.agentTTL = fresh.agg.agentsEnabled, fresh.agg.agentTTL
+	l.agg.timeoutCodes = fresh.agg.timeoutCodes
 }
 
 // Checkpoint is where both reports have been read to (the earlier mark),

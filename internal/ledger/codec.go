@@ -313,7 +313,9 @@ func (l *Ledger) restore(h *stateHeader) error {
 	for name, series := range h.Counters {
 		f := counters[name]
 		if f == nil {
-			return fmt.Errorf("unknown counter %q", name)
+			// A family a later version added: this one does not serve it,
+			// and a rollback keeps every counter it knows.
+			continue
 		}
 		for _, s := range series {
 			if s.Value < 0 {
@@ -334,7 +336,7 @@ func (l *Ledger) restore(h *stateHeader) error {
 	for name, series := range h.Histograms {
 		f := histograms[name]
 		if f == nil {
-			return fmt.Errorf("unknown histogram %q", name)
+			continue // a histogram a later version added; see above
 		}
 		for _, s := range series {
 			if want := arity["h:"+name]; len(s.Labels) != want {

@@ -54,7 +54,14 @@ func (f *counterFamily) add(v float64, labels ...string) {
 
 // touch makes the combination exist at its current value (0 if new), so
 // that rate() sees its first increase.
-func (f *counterFamily) touch(labels ...string) { f.add(0, labels...) }
+func (f *counterFamily) touch(labels ...string) {
+	// A zero is no observation: at the cap it is left out, not counted as
+	// an overflow.
+	k := joinLabels(labels)
+	if _, ok := f.values[k]; ok || len(f.values) < f.max-1 {
+		f.values[k] += 0
+	}
+}
 
 // histogramFamily is one histogram (or count-and-sum summary) metric.
 type histogramFamily struct {

@@ -71,3 +71,38 @@ func TestClosesSavedBeforeClosedByAreKept(t *testing.T) {
 		t.Errorf("closes kept as unknown: %v, want 7", v)
 	}
 }
+
+// A state file a later version wrote, with a family this one does not
+// know, loads with every family this one does: a rollback keeps its
+// counters (the previous version moved such a file aside, history and all).
+func TestAFamilyOfALaterVersionIsSkipped(t *testing.T) {
+	h := New(Settings{Interval: time.Minute}).header(t0)
+	h.Counters["a_later_family"] = []savedSeries{{Labels: []string{"x"}, Value: 3}}
+	h.Counters["transfers"] = []savedSeries{{Labels: []string{"transfer", "101"}, Value: 5}}
+	got := New(Settings{Interval: time.Minute})
+	if err := got.restore(h); err != nil {
+		t.Fatalf("a file with a later version's family: %v", err)
+	}
+	if v := got.agg.transfers.values[joinLabels([]string{"transfer", "101"})]; v != 5 {
+		t.Errorf("transfers kept: %v, want 5", v)
+	}
+}
+
+// The operation's timeout codes add to the platform's TIMEOUT, and a
+// zero is no overflow: touching series at the cap counts nothing.
+func TestTimeoutCodesAddToTheDefault(t *testing.T) {
+	l := New(Settings{Interval: time.Minute, TimeoutCodes: []string{"CIERRE_AUTO"}})
+	for i, code := range []string{"CIERRE_AUTO", "TIMEOUTCHAT"} {
+		l.ApplyInteractions([]wolkvox.Interaction{{CaseID: string(rune('a' + i)), Channel: "Email", Status: "close", Created: t0, Closed: t0.Add(time.Hour), CodAct: code}}, t0.Add(2*time.Hour))
+	}
+	if got := closed(l, "timeout"); got != 2 {
+		t.Errorf("%v closes by timeout, want both codes' 2", got)
+	}
+	capped := New(Settings{Interval: time.Minute, MaxSeriesPerMetric: 10})
+	for i := range 40 {
+		capped.ApplyInteractions([]wolkvox.Interaction{{CaseID: string(rune('A' + i)), Channel: "Email", SkillID: string(rune('A' + i)), Status: "open", Created: t0}}, t0)
+	}
+	if o := capped.agg.chatsClosed.overflow; o != 0 {
+		t.Errorf("closed counter overflow %v with no close at all", o)
+	}
+}
