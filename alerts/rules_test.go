@@ -240,9 +240,35 @@ func TestDashboard(t *testing.T) {
 				Expr string `json:"expr"`
 			} `json:"list"`
 		} `json:"annotations"`
+		Panels []struct {
+			Type    string `json:"type"`
+			Title   string `json:"title"`
+			GridPos struct {
+				Y int
+			} `json:"gridPos"`
+		} `json:"panels"`
 	}
 	if err := json.Unmarshal(b, &d); err != nil {
 		t.Fatal(err)
+	}
+	// A row owns the panels listed after it (Grafana's collapse, and the
+	// tests that check panels row by row), so each panel is listed under
+	// the row it is shown under.
+	listedUnder := ""
+	for _, p := range d.Panels {
+		if p.Type == "row" {
+			listedUnder = p.Title
+			continue
+		}
+		shownUnder, top := "", -1
+		for _, r := range d.Panels {
+			if r.Type == "row" && r.GridPos.Y < p.GridPos.Y && r.GridPos.Y > top {
+				shownUnder, top = r.Title, r.GridPos.Y
+			}
+		}
+		if shownUnder != listedUnder {
+			t.Errorf("panel %q is shown under row %q but listed under %q", p.Title, shownUnder, listedUnder)
+		}
 	}
 	if d.SchemaVersion < 38 {
 		t.Errorf("schemaVersion %d: Grafana 10 needs 38 or later", d.SchemaVersion)
