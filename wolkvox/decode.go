@@ -121,27 +121,9 @@ func decodeScanned(s *scanner, maxRecords int, lookup func([]byte) int, record f
 		// The next member's name, or the envelope's end.
 		done := false
 		if err := s.parse(func(b []byte, i int) (int, error) {
-			set := ",}"
-			if first {
-				set = `"}`
-			}
-			i, c, err := expect(b, i, set)
-			switch {
-			case err != nil:
-				return i, err
-			case c == '}':
-				done = true
-				return i, nil
-			case c == '"':
-				return i - 1, nil // the quote opens the name
-			}
-			if i = skipWS(b, i); i >= len(b) {
-				return i, errShort
-			}
-			if b[i] != '"' {
-				return i, syntaxErrorf("object member name is not a string")
-			}
-			return i, nil
+			i, end, err := nextMember(b, i, first)
+			done = end
+			return i, err
 		}); err != nil {
 			return n, err
 		}
@@ -152,20 +134,14 @@ func decodeScanned(s *scanner, maxRecords int, lookup func([]byte) int, record f
 		var name, value []byte
 		isData := false
 		if err := s.parse(func(b []byte, i int) (int, error) {
-			start := i
-			i, _, err := scanString(b, i)
-			if err != nil {
+			i, raw, err := memberName(b, i)
+			if name = raw; err != nil {
 				return i, err
 			}
-			name = b[start:i]
-			if i, _, err = expect(b, i, ":"); err != nil {
-				return i, err
-			}
-			isData = string(name) == `"data"` && !hasData
-			if i = skipWS(b, i); isData {
+			if isData = string(name) == `"data"` && !hasData; isData {
 				return i, nil
 			}
-			start = i
+			start := i
 			if i, err = scanValue(b, i, 1); err != nil {
 				return i, err
 			}

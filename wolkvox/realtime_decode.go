@@ -73,32 +73,16 @@ func decodeSnapshotEnvelope(s *scanner, maxRows int, lookup func([]byte) int, ro
 		var name []byte
 		done := false
 		if err := s.parse(func(b []byte, i int) (int, error) {
-			set := ",}"
-			if first {
-				set = `"}`
-			}
-			i, c, err := expect(b, i, set)
-			switch {
-			case err != nil:
-				return i, err
-			case c == '}':
-				done = true
-				return i, nil
-			case c == '"':
-				i-- // the quote opens the name
-			}
-			if i = skipWS(b, i); i >= len(b) {
-				return i, errShort
-			}
-			start := i
-			if i, _, err = scanString(b, i); err != nil {
+			i, end, err := nextMember(b, i, first)
+			if done = end; err != nil || done {
 				return i, err
 			}
-			name = []byte(unquote(b[start:i]))
-			if i, _, err = expect(b, i, ":"); err != nil {
+			i, raw, err := memberName(b, i)
+			if err != nil {
 				return i, err
 			}
-			return skipWS(b, i), nil
+			name = []byte(unquote(raw))
+			return i, nil
 		}); err != nil {
 			return n, err
 		}
@@ -227,32 +211,16 @@ func decodeSnapshotData(s *scanner, maxRows int, lookup func([]byte) int, row sn
 		var key string
 		isObject := false
 		if err := s.parse(func(b []byte, i int) (int, error) {
-			set := ",}"
-			if first {
-				set = `"}`
-			}
-			i, c, err := expect(b, i, set)
-			switch {
-			case err != nil:
-				return i, err
-			case c == '}':
-				done = true
-				return i, nil
-			case c == '"':
-				i--
-			}
-			if i = skipWS(b, i); i >= len(b) {
-				return i, errShort
-			}
-			start := i
-			if i, _, err = scanString(b, i); err != nil {
+			i, end, err := nextMember(b, i, first)
+			if done = end; err != nil || done {
 				return i, err
 			}
-			key = unquote(b[start:i])
-			if i, _, err = expect(b, i, ":"); err != nil {
+			i, raw, err := memberName(b, i)
+			if err != nil {
 				return i, err
 			}
-			if i = skipWS(b, i); i >= len(b) {
+			key = unquote(raw)
+			if i >= len(b) {
 				return i, errShort
 			}
 			if isObject = b[i] == '{'; !isObject {

@@ -161,6 +161,49 @@ func expect(b []byte, i int, set string) (int, byte, error) {
 	return i, 0, syntaxErrorf("want one of %q, found %q", set, b[i])
 }
 
+// nextMember steps over what follows an object's '{' (first) or one of
+// its members: a ',' and white space up to the quote that opens the next
+// member's name, which it returns; or the '}' that closes the object
+// (done). The envelopes are walked a member at a time with it, so that a
+// large data member never has to fit the buffer whole.
+func nextMember(b []byte, i int, first bool) (next int, done bool, err error) {
+	set := ",}"
+	if first {
+		set = `"}`
+	}
+	i, c, err := expect(b, i, set)
+	switch {
+	case err != nil:
+		return i, false, err
+	case c == '}':
+		return i, true, nil
+	case c == '"':
+		return i - 1, false, nil // the quote opens the name
+	}
+	if i = skipWS(b, i); i >= len(b) {
+		return i, false, errShort
+	}
+	if b[i] != '"' {
+		return i, false, syntaxErrorf("object member name is not a string")
+	}
+	return i, false, nil
+}
+
+// memberName reads the member name whose quote is at b[i] and the ':'
+// after it. It returns the name as it stands (quotes and escapes kept) and
+// where its value starts, white space skipped.
+func memberName(b []byte, i int) (next int, name []byte, err error) {
+	start := i
+	if i, _, err = scanString(b, i); err != nil {
+		return i, nil, err
+	}
+	name = b[start:i]
+	if i, _, err = expect(b, i, ":"); err != nil {
+		return i, nil, err
+	}
+	return skipWS(b, i), name, nil
+}
+
 const (
 	lsbs = 0x0101010101010101
 	msbs = 0x8080808080808080

@@ -86,6 +86,8 @@ func TestDecodeSnapshotShapes(t *testing.T) {
 		{`{"code":200,"data":[]} x`, nil},
 		{`"200"`, nil},
 		{`<b>Warning</b>{"code":200,"data":[]}`, nil},
+		{`{"code":200, x":1,"data":[]}`, nil},                      // a member name without its opening quote
+		{`{"code":200,"data":{"7":{"skill_id":"7"}, 8":{}}}`, nil}, // the same in data keyed by id
 	} {
 		got, err := DecodeSkills([]byte(c.body))
 		if c.ids == nil {
