@@ -63,7 +63,7 @@ func dashboardPanels(t *testing.T, rangeExpr string) []panel {
 var mayBeEmpty = map[string]string{
 	"Poll failures by reason (per hour)":                "shows only failures (> 0), and the demo's API does not fail",
 	"Lowest-scoring agents (10+ answers)":               "needs an agent with ten survey answers in the range; the demo spreads a few hundred answers over about sixty agents",
-	"Share of closes by timeout, by agent (10+ closes)": "needs an agent with ten closes counted in the range; the demo's first read counts the day at once, which a range query cannot see as an increase, and then closes a few a minute over about sixty agents",
+	"Share of closes by timeout, by agent (10+ closes)": "needs an agent with ten closes counted in the range; the demo's first read counts the day at once, which a range query cannot see as an increase, and after it no agent reaches ten closes in the short run that the five-minute range covers",
 }
 
 // TestEveryPanelHasData runs the demo's traffic into Debian's Prometheus,
