@@ -290,6 +290,34 @@ func TestChartTemplateMatrix(t *testing.T) {
 	}
 }
 
+// TestChartProbesAndScheme: readiness does not wait on the Wolkvox API
+// (helm --wait, the Service's endpoints); a required client certificate,
+// which the kubelet lacks, makes the probes check the port; TLS makes the
+// ServiceMonitor scrape https.
+func TestChartProbesAndScheme(t *testing.T) {
+	container := func(objects map[string][]object) any {
+		return dig(toAnyMap(objects["Deployment"][0]), "spec", "template", "spec", "containers", 0)
+	}
+	c := container(render(t, ""))
+	if p := dig(c, "readinessProbe", "httpGet", "path"); p != "/-/healthy" {
+		t.Errorf("readiness probes %v: /-/ready waits for the API, so an outage at start would leave the Service without endpoints", p)
+	}
+	tls := []string{"--set", "web.config.tls_server_config.cert_file=/c/tls.crt", "--set", "web.config.tls_server_config.key_file=/c/tls.key", "--set", "serviceMonitor.enabled=true"}
+	objects := render(t, "", tls...)
+	if dig(container(objects), "readinessProbe", "httpGet", "scheme") != "HTTPS" {
+		t.Errorf("TLS: probes %v", dig(container(objects), "readinessProbe"))
+	}
+	if s := dig(toAnyMap(objects["ServiceMonitor"][0]), "spec", "endpoints", 0, "scheme"); s != "https" {
+		t.Errorf("TLS: the ServiceMonitor scrapes %v", s)
+	}
+	objects = render(t, "", append(tls, "--set", "web.config.tls_server_config.client_auth_type=RequireAndVerifyClientCert")...)
+	for _, probe := range []string{"readinessProbe", "livenessProbe"} {
+		if dig(container(objects), probe, "tcpSocket") == nil {
+			t.Errorf("a client certificate is required, which the kubelet lacks: %s %v must check the port", probe, dig(container(objects), probe))
+		}
+	}
+}
+
 // checkJob: the ServiceMonitor's job is the Service's name label, which
 // the shipped rules' job selector matches whatever the release is named.
 func checkJob(t *testing.T, objects map[string][]object) {
@@ -347,6 +375,16 @@ func TestChartSchemaRefuses(t *testing.T) {
 		{"token=" + secret, "'token' not allowed", nil, ""},
 		{"extraArgs[0]=--wolkvox.token=" + secret, "'/extraArgs/0'", []string{"properties", "extraArgs"}, "never a flag"},
 		{"podDisruptionBudget.enabled=true", "'/podDisruptionBudget'", []string{"properties", "podDisruptionBudget"}, "would protect nothing"},
+		// What the exporter or Kubernetes would refuse only after the
+		// install, or what would break the rendered YAML.
+		{"config.operations[0].name=..,config.operations[0].tokenSecret.name=x,config.operations[0].tokenSecret.key=k",
+			"'/config/operations/0/name'", nil, ""},
+		{"operation.name=-x", "'/operation/name'", nil, ""},
+		{"operation.tokenSecret.key=a\"b: c", "'/operation/tokenSecret/key'", nil, ""},
+		{"operation.tokenSecret.name=Not_A_Name", "'/operation/tokenSecret/name'", nil, ""},
+		{"operation.tokenSecret=null", "'/operation'", nil, ""},
+		{"operation.timezone=UTC #x", "'/operation/timezone'", nil, ""},
+		{"web.port=80", "'/web/port'", []string{"properties", "web", "properties", "port"}, "cannot bind a lower port"},
 	} {
 		out, err := template(t, "", "--set", c.set)
 		if err == nil {

@@ -56,16 +56,16 @@ chart mounts from its Secret in place of tokenSecret. */}}
 {{- fail "operation.server or operation.url is needed for the flags' operation (or list config.operations)" }}
 {{- end }}
 {{- with $v.operation.server }}
-- --wolkvox.server={{ . }}
+- {{ printf "--wolkvox.server=%v" . | quote }}
 {{- end }}
 {{- with $v.operation.url }}
-- --wolkvox.url={{ . }}
+- {{ printf "--wolkvox.url=%s" . | quote }}
 {{- end }}
 {{- with $v.operation.name }}
-- --wolkvox.operation={{ . }}
+- {{ printf "--wolkvox.operation=%s" . | quote }}
 {{- end }}
 - --wolkvox.token-file={{ include "wolkvox-exporter.tokenDir" . }}/token
-- --wolkvox.timezone={{ $v.operation.timezone }}
+- {{ printf "--wolkvox.timezone=%s" $v.operation.timezone | quote }}
 {{- if $v.operation.dailyQuota }}
 - --wolkvox.daily-quota={{ $v.operation.dailyQuota }}
 {{- end }}
@@ -91,6 +91,14 @@ read-only, and a backfill pod mounting the same volume meets them. */}}
 {{- end }}
 {{- range $v.extraArgs }}
 - {{ . | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* The web config asks every client for a certificate, which the
+kubelet's probes do not have. */}}
+{{- define "wolkvox-exporter.clientCertRequired" -}}
+{{- if and .Values.web.config (hasKey .Values.web.config "tls_server_config") }}
+{{- if hasPrefix "Require" (default "" (index .Values.web.config.tls_server_config "client_auth_type")) }}true{{ end }}
 {{- end }}
 {{- end -}}
 
@@ -135,16 +143,16 @@ Deployment and the backfill command in NOTES.txt. */}}
       {{- if $multi }}
       {{- range .Values.config.operations }}
       - secret:
-          name: {{ .tokenSecret.name }}
+          name: {{ .tokenSecret.name | quote }}
           items:
-            - key: {{ .tokenSecret.key }}
-              path: {{ .name }}
+            - key: {{ .tokenSecret.key | quote }}
+              path: {{ .name | quote }}
       {{- end }}
       {{- else }}
       - secret:
-          name: {{ .Values.operation.tokenSecret.name }}
+          name: {{ .Values.operation.tokenSecret.name | quote }}
           items:
-            - key: {{ .Values.operation.tokenSecret.key }}
+            - key: {{ .Values.operation.tokenSecret.key | quote }}
               path: token
       {{- end }}
 - name: state
