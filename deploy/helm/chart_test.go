@@ -384,6 +384,8 @@ func TestChartSchemaRefuses(t *testing.T) {
 		{"operation.tokenSecret.name=Not_A_Name", "'/operation/tokenSecret/name'", nil, ""},
 		{"operation.tokenSecret=null", "'/operation'", nil, ""},
 		{"operation.timezone=UTC #x", "'/operation/timezone'", nil, ""},
+		{"poll.maxCatchup=1y", "'/poll/maxCatchup'", []string{"definitions", "flagDuration"}, "no y"},
+		{"config.defaults.interval=1m1h", "'/config/defaults/interval'", []string{"definitions", "duration"}, "largest first"},
 		{"web.port=80", "'/web/port'", []string{"properties", "web", "properties", "port"}, "cannot bind a lower port"},
 	} {
 		out, err := template(t, "", "--set", c.set)
