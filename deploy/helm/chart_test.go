@@ -386,6 +386,8 @@ func TestChartSchemaRefuses(t *testing.T) {
 		{"operation.timezone=UTC #x", "'/operation/timezone'", nil, ""},
 		{"poll.maxCatchup=1y", "'/poll/maxCatchup'", []string{"definitions", "flagDuration"}, "no y"},
 		{"config.defaults.interval=1m1h", "'/config/defaults/interval'", []string{"definitions", "duration"}, "largest first"},
+		{"extraArgs[0]=--web.telemetry-path=/m", "'/extraArgs/0'", []string{"properties", "extraArgs"}, "not a flag given here"},
+		{"podLabels.app\\.kubernetes\\.io/name=x", "invalid propertyName 'app.kubernetes.io/name'", []string{"properties", "podLabels"}, "detach the pod"},
 		{"web.port=80", "'/web/port'", []string{"properties", "web", "properties", "port"}, "cannot bind a lower port"},
 	} {
 		out, err := template(t, "", "--set", c.set)
