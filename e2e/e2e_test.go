@@ -190,24 +190,7 @@ receivers:
 		"--config.file="+filepath.Join(dir, "alertmanager.yml"), "--storage.path="+filepath.Join(dir, "am"),
 		"--cluster.listen-address=")
 
-	rules, err := os.ReadFile("../alerts/wolkvox.rules.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	write(t, dir, "rules.yml", compressTime(t, string(rules)))
-	write(t, dir, "prometheus.yml", fmt.Sprintf(`global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files: [rules.yml]
-alerting:
-  alertmanagers:
-    - static_configs: [{targets: ['%s']}]
-scrape_configs:
-  - job_name: wolkvox
-    static_configs: [{targets: ['%s']}]
-`, am.Addr, exporter.Addr))
-	prom := exportertest.Start(t, promBin, nil, "--config.file="+filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"), "--log.level=warn")
+	prom := startPromOnRules(t, promBin, dir, exporter.Addr, am.Addr)
 
 	// 1. The exporter's series arrive, and the transfers Prometheus holds
 	// equal what the fake served. Failing the API for a moment freezes both
@@ -304,6 +287,33 @@ scrape_configs:
 	if d := time.Since(start); d > 2*time.Minute {
 		t.Errorf("the end-to-end test took %v, over its 2-minute budget", d)
 	}
+}
+
+// startPromOnRules starts Debian's Prometheus in dir, scraping the
+// exporter at exporterAddr every second as job "wolkvox" and evaluating
+// the shipped rules with their times shortened (compressTime); with an
+// Alertmanager address, it sends alerts there.
+func startPromOnRules(t *testing.T, promBin, dir, exporterAddr, amAddr string) *exportertest.Process {
+	t.Helper()
+	rules, err := os.ReadFile("../alerts/wolkvox.rules.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, "rules.yml", compressTime(t, string(rules)))
+	alerting := ""
+	if amAddr != "" {
+		alerting = fmt.Sprintf("alerting:\n  alertmanagers:\n    - static_configs: [{targets: ['%s']}]\n", amAddr)
+	}
+	write(t, dir, "prometheus.yml", fmt.Sprintf(`global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: [rules.yml]
+%sscrape_configs:
+  - job_name: wolkvox
+    static_configs: [{targets: ['%s']}]
+`, alerting, exporterAddr))
+	return exportertest.Start(t, promBin, nil, "--config.file="+filepath.Join(dir, "prometheus.yml"),
+		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"), "--log.level=warn")
 }
 
 func write(t *testing.T, dir, name, content string) {

@@ -2,9 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -79,21 +77,7 @@ func TestEveryPanelHasData(t *testing.T) {
 		t.Fatal(err)
 	}
 	exporter := exportertest.Start(t, bin, nil, "--demo", "--poll.interval=2s", "--realtime.interval=2s")
-	rules, err := os.ReadFile("../alerts/wolkvox.rules.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	write(t, dir, "rules.yml", compressTime(t, string(rules)))
-	write(t, dir, "prometheus.yml", fmt.Sprintf(`global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files: [rules.yml]
-scrape_configs:
-  - job_name: wolkvox
-    static_configs: [{targets: ['%s']}]
-`, exporter.Addr))
-	prom := exportertest.Start(t, promBin, nil, "--config.file="+filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"), "--log.level=warn")
+	prom := startPromOnRules(t, promBin, dir, exporter.Addr, "")
 	panels := dashboardPanels(t, "5m")
 	if len(panels) < 20 {
 		t.Fatalf("%d panels with queries", len(panels))

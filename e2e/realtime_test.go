@@ -3,7 +3,6 @@ package e2e
 import (
 	"fmt"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -93,24 +92,7 @@ receivers:
 `, hookSrv.URL))
 	am := exportertest.StartAt(t, amBin, "127.0.0.1:"+strconv.Itoa(exportertest.FreePort(t)), nil,
 		"--config.file="+filepath.Join(dir, "alertmanager.yml"), "--storage.path="+filepath.Join(dir, "am"), "--cluster.listen-address=")
-	rules, err := os.ReadFile("../alerts/wolkvox.rules.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	write(t, dir, "rules.yml", compressTime(t, string(rules)))
-	write(t, dir, "prometheus.yml", fmt.Sprintf(`global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files: [rules.yml]
-alerting:
-  alertmanagers:
-    - static_configs: [{targets: ['%s']}]
-scrape_configs:
-  - job_name: wolkvox
-    static_configs: [{targets: ['%s']}]
-`, am.Addr, exporter.Addr))
-	prom := exportertest.Start(t, promBin, nil, "--config.file="+filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"), "--log.level=warn")
+	prom := startPromOnRules(t, promBin, dir, exporter.Addr, am.Addr)
 
 	eventually(t, "the real-time series in Prometheus", 40*time.Second, func() bool {
 		v, ok := scalar(t, prom.Addr, `sum(wolkvox_skill_calls_in_queue{job="wolkvox"})`)
