@@ -460,36 +460,3 @@ func dashboardPanelExpr(t *testing.T, title, rangeSeconds string) string {
 	t.Fatalf("no panel %q", title)
 	return ""
 }
-
-// queryAt evaluates q at at, by label set; nil while Prometheus cannot
-// answer yet.
-func queryAt(t *testing.T, prom, q string, at time.Time) map[string]float64 {
-	t.Helper()
-	resp, err := http.Get("http://" + prom + "/api/v1/query?query=" + url.QueryEscape(q) + "&time=" + strconv.FormatInt(at.Unix(), 10))
-	if err != nil {
-		return nil // Prometheus not listening yet, or restarting
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusServiceUnavailable {
-		return nil // Prometheus is still starting: not ready to answer yet
-	}
-	var r struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
-		Data   struct {
-			Result []struct {
-				Metric map[string]string `json:"metric"`
-				Value  [2]any            `json:"value"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || r.Status != "success" {
-		t.Fatalf("query %s: %v %s", q, err, r.Error)
-	}
-	out := map[string]float64{}
-	for _, s := range r.Data.Result {
-		v, _ := strconv.ParseFloat(s.Value[1].(string), 64)
-		out[fmt.Sprint(s.Metric)] = v
-	}
-	return out
-}

@@ -6,7 +6,6 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -72,16 +71,25 @@ func (h *webhook) received(name string) []alert {
 	return out
 }
 
-// query runs an instant query and returns the value of each series by its
-// labels' string form; nil while Prometheus is not answering yet.
+// query runs an instant query now (queryAt).
 func query(t *testing.T, prom, q string) map[string]float64 {
 	t.Helper()
-	resp, err := http.Get("http://" + prom + "/api/v1/query?query=" + url.QueryEscape(q))
+	return queryAt(t, prom, q, time.Time{})
+}
+
+// queryAt evaluates q at at (now if zero), by label set; nil while
+// Prometheus cannot answer yet.
+func queryAt(t *testing.T, prom, q string, at time.Time) map[string]float64 {
+	t.Helper()
+	u := "http://" + prom + "/api/v1/query?query=" + url.QueryEscape(q)
+	if !at.IsZero() {
+		u += "&time=" + strconv.FormatInt(at.Unix(), 10)
+	}
+	resp, err := http.Get(u)
 	if err != nil {
-		return nil
+		return nil // Prometheus not listening yet, or restarting
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode == http.StatusServiceUnavailable {
 		return nil // Prometheus is still starting: not ready to answer yet
 	}
@@ -95,8 +103,8 @@ func query(t *testing.T, prom, q string) map[string]float64 {
 			} `json:"result"`
 		} `json:"data"`
 	}
-	if err := json.Unmarshal(body, &r); err != nil || r.Status != "success" {
-		t.Fatalf("query %s: %v %s %s", q, err, r.Error, body)
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || r.Status != "success" {
+		t.Fatalf("query %s: %v %s", q, err, r.Error)
 	}
 	out := map[string]float64{}
 	for _, s := range r.Data.Result {
