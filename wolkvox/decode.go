@@ -196,19 +196,26 @@ func decodeScanned(s *scanner, maxRecords int, lookup func([]byte) int, record f
 	if maxRecords > 0 && n >= maxRecords {
 		return n, errAtCap
 	}
+	return n, envelopeVerdict(code, errText, hasCode, hasData)
+}
+
+// envelopeVerdict judges a whole envelope, read without a shape error:
+// its error text, its code, and whether it had data. The reports and the
+// real-time snapshots share it.
+func envelopeVerdict(code, errText string, hasCode, hasData bool) error {
 	switch {
 	case errText != "":
-		return n, &apiError{code: code, text: errText}
+		return &apiError{code: code, text: errText}
 	case !hasCode:
-		return n, decodeErrorf("response has no code")
+		return decodeErrorf("response has no code")
 	case code != "200" && code != "0":
 		// "200" is documented for these reports; another report of the
 		// same API answers "0" for success.
-		return n, &apiError{code: code}
+		return &apiError{code: code}
 	case !hasData:
-		return n, decodeErrorf("response has no data")
+		return decodeErrorf("response has no data")
 	}
-	return n, nil
+	return nil
 }
 
 // envelopeError returns the text of the envelope's error member, or ""

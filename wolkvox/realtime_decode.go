@@ -133,19 +133,10 @@ func decodeSnapshotEnvelope(s *scanner, maxRows int, lookup func([]byte) int, ro
 	if err := s.trailing(); err != nil {
 		return n, err
 	}
-	switch {
-	case shapeErr != nil:
+	if shapeErr != nil {
 		return n, shapeErr
-	case errText != "":
-		return n, &apiError{code: code, text: errText}
-	case !hasCode:
-		return n, decodeErrorf("response has no code")
-	case code != "200" && code != "0":
-		return n, &apiError{code: code}
-	case !hasData:
-		return n, decodeErrorf("response has no data")
 	}
-	return n, nil
+	return n, envelopeVerdict(code, errText, hasCode, hasData)
 }
 
 // decodeSnapshotData reads data: null, a list of rows, or an object. An
