@@ -221,7 +221,7 @@ func TestConfigCheckRefusesAPlanOverQuota(t *testing.T) {
 	}
 	// 576 new windows + 96 revisits + 576 snapshots + 24 token_info.
 	code, out := runCheck(t, "--config.file="+file("5m"))
-	if code != 2 || !strings.Contains(out, "operation small: its settings plan 1272 calls a day, more than its daily_quota of 1000") || strings.Count(strings.TrimSpace(out), "\n") != 0 {
+	if code != 2 || !strings.Contains(out, "operation small: its settings plan 1560 calls a day, more than its daily_quota of 1000") || strings.Count(strings.TrimSpace(out), "\n") != 0 {
 		t.Errorf("a plan over quota: exit %d\n%s", code, out)
 	}
 	if code, out := runCheck(t, "--config.file="+file("0s")); code != 0 {

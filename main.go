@@ -28,6 +28,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
@@ -58,6 +59,9 @@ type flags struct {
 	dailyQuota                            *int
 	interval, delay, maxCatchup, agentTTL *time.Duration
 	revisit                               *time.Duration
+	follow                                *bool
+	followMaxAge                          *model.Duration
+	followCalls                           *int
 	intervalSet, delaySet, revisitSet     bool
 	realtimeInterval, quotaInterval       *time.Duration
 	realtimeSet, quotaSet                 bool
@@ -73,6 +77,27 @@ type flags struct {
 	command  string // "serve" or "backfill"
 	backfill backfillFlags
 }
+
+// durationFlag is a flag in Prometheus's duration syntax, which has days
+// and weeks ("14d"), as the config file's durations do.
+func durationFlag(c *kingpin.FlagClause) *model.Duration {
+	d := new(model.Duration)
+	c.SetValue(&durationValue{d})
+	return d
+}
+
+type durationValue struct{ d *model.Duration }
+
+func (v *durationValue) Set(s string) error {
+	d, err := model.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*v.d = d
+	return nil
+}
+
+func (v *durationValue) String() string { return v.d.String() }
 
 func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	app := kingpin.New(exporterName, "Prometheus exporter for Wolkvox contact-center reports: call transfers and conferences (agent_13_1) and chat, e-mail and social interactions (chat_4).")
@@ -94,6 +119,9 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 		delay:            app.Flag("poll.delay", "How far behind now windows end, for rows that land late. With --demo, 0s unless given.").Default("1m").Duration(),
 		maxCatchup:       app.Flag("poll.max-catchup", "After an outage, fetch at most this far back; older time is skipped and counted.").Default("24h").Duration(),
 		revisit:          app.Flag("chat.revisit", "Re-read chat_4 over this trailing horizon, so that cases closed, surveyed or typified after they were first read are counted. 0 turns it off. With --demo, 30m unless given.").Default("24h").Duration(),
+		follow:           app.Flag("chat.follow", "Keep following chat_4 cases still open beyond --chat.revisit: re-read only the creation windows that hold them, so that every late close, survey and typification is counted and the backlog is true. Costs at most --chat.follow.max-calls-per-day. Turn off with --no-chat.follow.").Default("true").Bool(),
+		followMaxAge:     durationFlag(app.Flag("chat.follow.max-age", "Give up on a case still open this long after its creation: it is counted in wolkvox_chat_follow_given_up_total, no longer shown open, and a later close is not counted.").Default("14d")),
+		followCalls:      app.Flag("chat.follow.max-calls-per-day", "The most calls a day following may spend of the daily quota; a pass it cannot pay for waits, and the open figures grow staler.").Default(strconv.Itoa(ledger.DefaultFollowCallsPerDay)).Int(),
 		realtimeInterval: app.Flag("realtime.interval", "How often to read the real-time skills and agents snapshots (queues, service level, abandons, agent states); each read spends 2 tokens (1 + one per --realtime.skill). Default: --poll.interval. 0 turns real time off.").Default("5m").Duration(),
 		skills:           app.Flag("realtime.skill", "A skill id to read the real-time skills snapshot of, one call each; repeatable. Default: all skills in one call (skill_id=all), where the API allows it.").Strings(),
 		quotaInterval:    app.Flag("quota.interval", "How often to read token_info, the operation's true token use today (1 token each). 0 turns it off.").Default("1h").Duration(),

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/wolkvox-exporter/wolkvox_exporter/collector"
 	"github.com/wolkvox-exporter/wolkvox_exporter/config"
 	"github.com/wolkvox-exporter/wolkvox_exporter/internal/demo"
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/ledger"
 	"github.com/wolkvox-exporter/wolkvox_exporter/internal/poller"
 	"github.com/wolkvox-exporter/wolkvox_exporter/internal/state"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
@@ -105,6 +107,7 @@ func (o *operations) builtin() config.Builtin {
 	b := config.Builtin{
 		Interval: *f.interval, Delay: *f.delay, MaxCatchup: *f.maxCatchup, ChatRevisit: *f.revisit, Timeout: *f.timeout,
 		RealtimeInterval: -1, QuotaInterval: *f.quotaInterval,
+		ChatFollow: *f.follow, ChatFollowMaxAge: time.Duration(*f.followMaxAge), ChatFollowCallsPerDay: *f.followCalls,
 	}
 	if f.realtimeSet {
 		b.RealtimeInterval = *f.realtimeInterval
@@ -121,7 +124,7 @@ func checkPlans(cfgs []poller.Config) []error {
 	for _, cfg := range cfgs {
 		plan := poller.PlannedCallsPerDay(cfg)
 		if cfg.DailyQuota > 0 && plan > cfg.DailyQuota {
-			errs = append(errs, fmt.Errorf("operation %s: its settings plan %.0f calls a day, more than its daily_quota of %.0f; lengthen interval, realtime_interval or quota_interval, or shorten chat_revisit",
+			errs = append(errs, fmt.Errorf("operation %s: its settings plan %.0f calls a day, more than its daily_quota of %.0f; lengthen interval, realtime_interval or quota_interval, or shorten chat_revisit or chat_follow_max_calls_per_day",
 				cfg.Operation, plan, cfg.DailyQuota))
 		}
 	}
@@ -133,8 +136,16 @@ func checkPlans(cfgs []poller.Config) []error {
 func logPlans(cfgs []poller.Config, logger log.Logger) {
 	for _, cfg := range cfgs {
 		level.Info(logger).Log("msg", "planned API calls a day", "operation", cfg.Operation, "calls", int(poller.PlannedCallsPerDay(cfg)+0.5),
-			"interval", cfg.Interval, "chat_revisit", cfg.Revisit, "realtime_interval", cfg.Realtime.Interval, "quota_interval", cfg.Realtime.QuotaInterval, "daily_quota", cfg.DailyQuota)
+			"interval", cfg.Interval, "chat_revisit", cfg.Revisit, "chat_follow_calls", followCalls(cfg), "realtime_interval", cfg.Realtime.Interval, "quota_interval", cfg.Realtime.QuotaInterval, "daily_quota", cfg.DailyQuota)
 	}
+}
+
+// followCalls is following's share of the plan, as the log shows it.
+func followCalls(cfg poller.Config) string {
+	if !cfg.Follow.Enabled {
+		return "off"
+	}
+	return "up to " + strconv.Itoa(cfg.Follow.CallsPerDay)
 }
 
 // defaultName names the flags' operation when --wolkvox.operation does
@@ -168,6 +179,8 @@ func (o *operations) poller(r config.Resolved) poller.Config {
 		Interval: r.Interval, Delay: r.Delay, MaxCatchup: r.MaxCatchup, Revisit: r.ChatRevisit,
 		Realtime:     poller.Realtime{Interval: r.RealtimeInterval, QuotaInterval: r.QuotaInterval, Skills: r.Skills, Targets: targets(r.Targets)},
 		TimeoutCodes: r.TimeoutCodes,
+		Follow:       ledger.FollowSettings{Enabled: r.ChatFollow, MaxAge: r.ChatFollowMaxAge, CallsPerDay: r.ChatFollowCallsPerDay},
+		OpenTarget:   time.Duration(r.Targets.ChatOpenAge),
 		AgentMetrics: *f.agents, AgentTTL: *f.agentTTL, MaxSeriesPerMetric: *f.maxSeries,
 		DailyQuota: float64(r.DailyQuota), Logger: o.logger,
 	}

@@ -16,6 +16,7 @@ import (
 const (
 	purposeNew     = string(wolkvox.PurposeNew)
 	purposeRevisit = string(wolkvox.PurposeRevisit)
+	purposeFollow  = string(wolkvox.PurposeFollow)
 )
 
 // Health is what the exporter knows of its own polling. Unlike the data
@@ -187,6 +188,7 @@ func (h *Health) collect(ch chan<- prometheus.Metric, d *Descs) {
 		requests := map[[2]string]float64{{"200", purpose}: 0}
 		if report == wolkvox.ReportInteractions {
 			requests[[2]string{"200", purposeRevisit}] = 0
+			requests[[2]string{"200", purposeFollow}] = 0
 		}
 		for k, v := range rh.requests {
 			requests[k] = v

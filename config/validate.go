@@ -20,6 +20,12 @@ const (
 	MaxDuration = 31 * 24 * time.Hour
 	// MaxTimeout bounds one call: the API allows itself 60 s.
 	MaxTimeout = 10 * time.Minute
+	// MaxFollowAge bounds chat_follow_max_age: the cases followed stay
+	// in the book and the state file as long.
+	MaxFollowAge = 31 * 24 * time.Hour
+	// MaxFollowCallsPerDay bounds following's budget: the largest
+	// operations' quotas are a few hundred thousand tokens a day.
+	MaxFollowCallsPerDay = 100_000
 	// SuggestedInterval is the vendor's suggested cadence; below it a
 	// warning states the daily token cost.
 	SuggestedInterval = 5 * time.Minute
@@ -40,6 +46,15 @@ var flagNames = map[string]string{
 	"url": "--wolkvox.url", "server": "--wolkvox.server", "token_file": "--wolkvox.token-file",
 	"timezone": "--wolkvox.timezone", "name": "--wolkvox.operation",
 	"realtime_interval": "--realtime.interval", "quota_interval": "--quota.interval", "skills": "--realtime.skill",
+	"chat_follow_max_age": "--chat.follow.max-age", "chat_follow_max_calls_per_day": "--chat.follow.max-calls-per-day",
+}
+
+// off says how to turn a boolean setting off.
+func (s Source) off(setting string) string {
+	if s == FromFlags {
+		return "--no-chat.follow"
+	}
+	return setting + ": false"
 }
 
 func (s Source) name(setting string) string {
@@ -119,6 +134,22 @@ func resolve(op Operation, defaults Polling, builtin Builtin, src Source) (Resol
 		r.RealtimeInterval = r.Interval // the default: the poll's cadence
 	}
 	r.QuotaInterval = pick(op.QuotaInterval, defaults.QuotaInterval, builtin.QuotaInterval)
+	r.ChatFollowMaxAge = pick(op.ChatFollowMaxAge, defaults.ChatFollowMaxAge, builtin.ChatFollowMaxAge)
+	r.ChatFollow = builtin.ChatFollow
+	for _, b := range []*bool{defaults.ChatFollow, op.ChatFollow} {
+		if b != nil {
+			r.ChatFollow = *b
+		}
+	}
+	r.ChatFollowCallsPerDay = builtin.ChatFollowCallsPerDay
+	for _, n := range []*int{defaults.ChatFollowCallsPerDay, op.ChatFollowCallsPerDay} {
+		if n != nil {
+			r.ChatFollowCallsPerDay = *n
+		}
+	}
+	if r.ChatFollow && (r.ChatFollowCallsPerDay < 1 || r.ChatFollowCallsPerDay > MaxFollowCallsPerDay) {
+		add("%s must be between 1 and %d, not %d (turn following off with %s)", src.name("chat_follow_max_calls_per_day"), MaxFollowCallsPerDay, r.ChatFollowCallsPerDay, src.off("chat_follow"))
+	}
 	problems = append(problems, r.checkDurations(src)...)
 	r.Skills = op.Skills
 	problems = append(problems, checkSkills(op.Skills, src)...)
@@ -171,6 +202,9 @@ func mergeTargets(base, over Targets) Targets {
 	if over.Abandoned != 0 {
 		base.Abandoned = over.Abandoned
 	}
+	if over.ChatOpenAge != 0 {
+		base.ChatOpenAge = over.ChatOpenAge
+	}
 	if len(over.Skills) > 0 {
 		skills := map[string]Targets{}
 		for k, v := range base.Skills {
@@ -202,7 +236,13 @@ func checkTargets(t Targets, where string) []string {
 	if t.Abandoned < 0 || t.Abandoned > 1 {
 		problems = append(problems, fmt.Sprintf("%s: abandoned must be a share between 0 and 1, not %v", where, t.Abandoned))
 	}
+	if age := time.Duration(t.ChatOpenAge); age < 0 || age > MaxFollowAge {
+		problems = append(problems, fmt.Sprintf("%s: chat_open_age must be between 0 (the default, 48h) and %v, not %v", where, model.Duration(MaxFollowAge), t.ChatOpenAge))
+	}
 	for id, st := range t.Skills {
+		if st.ChatOpenAge != 0 {
+			problems = append(problems, fmt.Sprintf("%s.skills.%s: chat_open_age is the operation's, not a skill's", where, id))
+		}
 		if len(st.Skills) > 0 {
 			problems = append(problems, fmt.Sprintf("%s.skills.%s: a skill's targets have no skills of their own", where, id))
 		}
@@ -230,6 +270,11 @@ func (r Resolved) checkDurations(src Source) []string {
 	within("timeout", r.Timeout, MinDuration, MaxTimeout, false)
 	within("realtime_interval", r.RealtimeInterval, MinDuration, MaxDuration, true)
 	within("quota_interval", r.QuotaInterval, MinDuration, MaxDuration, true)
+	if r.ChatFollow {
+		// Past the revisit's reach, and within what a state file and the
+		// book hold sensibly.
+		within("chat_follow_max_age", r.ChatFollowMaxAge, max(r.ChatRevisit, time.Hour), MaxFollowAge, false)
+	}
 	if r.MaxCatchup < r.Interval || r.MaxCatchup > MaxDuration {
 		problems = append(problems, fmt.Sprintf("%s (%v) must be at least one %s (%v) and at most %v",
 			src.name("max_catchup"), model.Duration(r.MaxCatchup), src.name("interval"), model.Duration(r.Interval), model.Duration(MaxDuration)))

@@ -29,6 +29,7 @@ type Purpose string
 const (
 	PurposeNew     Purpose = "new"     // a window not read before
 	PurposeRevisit Purpose = "revisit" // chat_4's trailing horizon, read again
+	PurposeFollow  Purpose = "follow"  // chat_4's windows holding open cases, beyond the horizon
 )
 
 // FetchTransfers fetches agent_13_1 over w. See fetch for the contract.

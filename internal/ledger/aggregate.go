@@ -59,6 +59,11 @@ type Aggregate struct {
 
 	// windowTransfers is what the latest agent_13_1 window held, by type_call.
 	windowTransfers map[string]float64
+
+	// caseLabels interns the case book's label pairs; givenUp counts the
+	// open cases following gave up on (channel, skill_id).
+	caseLabels *caseLabels
+	givenUp    *counterFamily
 }
 
 // NewAggregate returns an empty aggregate; maxSeries caps each family's
@@ -101,6 +106,8 @@ func NewAggregate(agentsEnabled bool, agentTTL time.Duration, maxSeries int, tim
 		agentChatSeen:    map[string]time.Time{},
 		typificationInfo: map[string]string{},
 		windowTransfers:  map[string]float64{},
+		caseLabels:       newCaseLabels(),
+		givenUp:          counters(),
 	}
 	// Known values at 0 before they first occur, so that rate() sees the
 	// first increase.
@@ -109,7 +116,7 @@ func NewAggregate(agentsEnabled bool, agentTTL time.Duration, maxSeries int, tim
 		a.transferDuration.get(tc)
 	}
 	for _, ch := range wolkvox.Channels {
-		for _, f := range []*counterFamily{a.chats, a.chatsArchived} {
+		for _, f := range []*counterFamily{a.chats, a.chatsArchived, a.givenUp} {
 			f.touch(ch, noneLabel)
 		}
 		for _, by := range closedBy() {
@@ -191,21 +198,27 @@ func (a *Aggregate) seeAgent(id, name string, at time.Time) {
 // applyInteractions counts a complete, validated batch of chat_4 records
 // read at window end end. A case adds to each counter once: when first
 // seen, when first seen closed, archived, with a survey score, typified.
-func (a *Aggregate) applyInteractions(d *dedupe[caseEntry], recs []wolkvox.Interaction, end time.Time) {
+//
+// only, when set, limits the batch to the known cases it accepts (a
+// follow read); the rest are only seen again.
+func (a *Aggregate) applyInteractions(d *dedupe[caseEntry], recs []wolkvox.Interaction, end time.Time, only func(caseEntry) bool) {
 	report := string(wolkvox.ReportInteractions)
 	for i := range recs {
 		c := &recs[i]
 		key := d.caseKey(c)
 		e, known := d.seen[key]
-		if e.channel == "" { // new, or kept by a version 1 state file
-			e.channel = a.channels.value(orNone(c.Channel))
-			e.skill = a.skills.value(orNone(c.SkillID))
+		if only != nil && (!known || !only(e)) {
+			a.duplicates.add(1, report)
+			continue
+		}
+		if !known || e.flags&seenLabelled == 0 { // new, or kept by a version 1 state file
+			e.labels = a.caseLabels.intern(chatKey{a.channels.value(orNone(c.Channel)), a.skills.value(orNone(c.SkillID))})
 		}
 		if e.created == 0 && !c.Created.IsZero() {
-			e.created = c.Created.Unix()
+			e.created = unixSeconds(c.Created)
 		}
-		e.at = max(e.at, end.Unix())
-		var flags = seenCounted
+		e.at = max(e.at, unixSeconds(end))
+		var flags = seenCounted | seenLabelled
 		switch c.Status {
 		case "close":
 			flags |= seenClosed
@@ -222,6 +235,9 @@ func (a *Aggregate) applyInteractions(d *dedupe[caseEntry], recs []wolkvox.Inter
 		}
 		newFlags := flags &^ e.flags
 		e.flags |= flags
+		if newFlags&(seenClosed|seenArchived) != 0 && e.done == 0 {
+			e.done = unixSeconds(end)
+		}
 		d.seen[key] = e
 		if known {
 			a.duplicates.add(1, report)
@@ -229,10 +245,12 @@ func (a *Aggregate) applyInteractions(d *dedupe[caseEntry], recs []wolkvox.Inter
 			a.records.add(1, report)
 			a.countInvalid(wolkvox.ReportInteractions, c.Invalid)
 		}
-		channel, skill := e.channel, e.skill
+		labels := a.caseLabels.get(e.labels)
+		channel, skill := labels.channel, labels.skill
 		if newFlags&seenCounted != 0 {
 			a.chats.add(1, channel, skill)
 			a.chatsArchived.touch(channel, skill)
+			a.givenUp.touch(channel, skill)
 			for _, by := range closedBy() {
 				a.chatsClosed.touch(channel, skill, by)
 			}

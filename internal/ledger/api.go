@@ -27,7 +27,16 @@ func (l *Ledger) SetWindowTransfers(window map[uint64]string) {
 // ApplyInteractions counts chat_4 records seen at seenAt: new cases and
 // every change to a known one, once each.
 func (l *Ledger) ApplyInteractions(recs []wolkvox.Interaction, seenAt time.Time) {
-	l.agg.applyInteractions(l.cases, recs, seenAt)
+	l.agg.applyInteractions(l.cases, recs, seenAt, nil)
+}
+
+// ApplyFollowed counts the changes to the cases following waits on, in
+// records of a window read again for them. Every other record is only
+// seen again: a case the book no longer holds was counted and forgotten
+// (or is older than the exporter), and counting it would count it twice.
+func (l *Ledger) ApplyFollowed(recs []wolkvox.Interaction, seenAt time.Time) {
+	now := seenAt.Unix()
+	l.agg.applyInteractions(l.cases, recs, seenAt, func(e caseEntry) bool { return l.held(e, now) })
 }
 
 // AddSkipped counts seconds of report never fetched (an outage longer
@@ -63,6 +72,7 @@ func (l *Ledger) Retune(s Settings) {
 	l.transfers.retention, l.cases.retention = fresh.transfers.retention, fresh.cases.retention
 	l.agg.agentsEnabled, l.agg.agentTTL = fresh.agg.agentsEnabled, fresh.agg.agentTTL
 	l.agg.timeoutCodes = fresh.agg.timeoutCodes
+	l.revisit, l.follow = fresh.revisit, fresh.follow
 }
 
 // Checkpoint is where both reports have been read to (the earlier mark),

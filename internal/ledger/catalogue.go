@@ -91,6 +91,9 @@ func dataFamilies() []Family {
 		{Key: "typifications", Name: namespace + "_chat_typifications_total", Kind: KindCounter, Labels: []string{"cod_act", "channel"},
 			Help:    "Cases by typification code, once per case when first seen typified." + cached,
 			counter: func(a *Aggregate) *counterFamily { return a.typifications }},
+		{Key: "follow_given_up", Name: namespace + "_chat_follow_given_up_total", Kind: KindCounter, Labels: []string{"channel", "skill_id"},
+			Help:    "Cases still open at --chat.follow.max-age, given up on once each: no longer read, counted or shown open, and their close, should it come, never counted." + cached,
+			counter: func(a *Aggregate) *counterFamily { return a.givenUp }},
 		{Key: "records", own: true, Name: namespace + "_report_records_total", Kind: KindCounter, Labels: []string{"report"},
 			Help:    "Records counted, duplicates excluded." + cached,
 			counter: func(a *Aggregate) *counterFamily { return a.records }},
@@ -169,6 +172,12 @@ const (
 	TypificationInfo     = namespace + "_chat_typification_info"
 	OpenChats            = namespace + "_chat_open_interactions"
 	OldestOpen           = namespace + "_chat_oldest_open_age_seconds"
+	OpenOlderThan        = namespace + "_chat_open_older_than_interactions"
+	OpenPastTarget       = namespace + "_chat_open_past_target_interactions"
+	TargetOpenAge        = namespace + "_target_chat_open_age_seconds"
+	OpenStaleness        = namespace + "_chat_open_staleness_seconds"
+	FollowedChats        = namespace + "_chat_followed_interactions"
+	FollowCallsPerDay    = namespace + "_exporter_chat_follow_calls_per_day"
 	FilterInfo           = namespace + "_chat_filter_date_info"
 	WindowTransfers      = namespace + "_window_transfers"
 	SeriesOverflow       = namespace + "_series_overflow_total"
@@ -225,8 +234,14 @@ func Catalogue() []Family {
 	return append(dataFamilies(),
 		gauge(AgentInfo, "Agent names by id, for joins with group_left; the latest name seen wins."+cached, ScopeLedger, "agent_id", "agent_name"),
 		gauge(TypificationInfo, "Typification code descriptions, for joins; the latest seen wins."+cached, ScopeLedger, "cod_act", "cod_description"),
-		gauge(OpenChats, "Cases seen open and not since seen closed or archived, created within the revisit horizon: the backlog."+cached, ScopeLedger, "channel", "skill_id"),
+		gauge(OpenChats, "Cases seen open and not since seen closed or archived: the backlog. With --chat.follow, every case held open up to --chat.follow.max-age, whatever its age; without, those created within the revisit horizon. Each case is as fresh as its last read (wolkvox_chat_open_staleness_seconds)."+cached, ScopeLedger, "channel", "skill_id"),
 		gauge(OldestOpen, "Age at the last poll of the oldest case counted in wolkvox_chat_open_interactions; 0 when there is none."+cached, ScopeLedger, "channel"),
+		gauge(OpenOlderThan, "Cases counted in wolkvox_chat_open_interactions older than older_than (24h, 48h, 72h, 168h) at the last poll."+cached, ScopeLedger, "channel", "older_than"),
+		gauge(OpenPastTarget, "Cases counted in wolkvox_chat_open_interactions older than the operation's chat_open_age target (wolkvox_target_chat_open_age_seconds)."+cached, ScopeLedger, "channel"),
+		gauge(TargetOpenAge, "The configured chat_open_age target: the age by which an open case should be closed.", ScopeLedger),
+		gauge(OpenStaleness, "Seconds since the least recent read of a case counted open: how stale wolkvox_chat_open_interactions can be."+cached, ScopeLedger),
+		gauge(FollowedChats, "Cases --chat.follow waits on beyond the revisit's reach: open, or closed and awaiting a survey or typification."+cached, ScopeLedger),
+		gauge(FollowCallsPerDay, "The daily budget of calls re-reading the windows of followed cases (--chat.follow.max-calls-per-day); 0 when following is off.", ScopeLedger),
 		gauge(FilterInfo, "The date chat_4 filters on, as inferred from its responses: date_creation, close_date, last_change, or unknown until the evidence settles it."+cached, ScopeLedger, "filter"),
 		gauge(WindowTransfers, "Transfer legs in the latest polled agent_13_1 window."+cached, ScopeLedger, "type_call"),
 		gauge(WindowStart, "Start of the latest new window read."+cached, ScopeHealth, "report"),

@@ -22,18 +22,23 @@ import (
 // made before any of it is published. It holds salted hashes, label
 // values and counts, never a record's content.
 //
-// Format, version 2, streamed so that no copy of the keys is built in
+// Format, version 3, streamed so that no copy of the keys is built in
 // memory:
 //
-//	magic "wolkvox_exporter state 2\n"
-//	uvarint length, JSON header (marks, salts, counters, histograms...)
+//	magic "wolkvox_exporter state 3\n"
+//	uvarint length, JSON header (marks, salts, counters, histograms, following's schedule...)
 //	uvarint count, then per transfer key: u64 hash, i64 last seen, u8 flags
-//	uvarint count, then the strings of the case label table (uvarint length, bytes)
-//	uvarint count, then per case: u64 hash, i64 last seen, i64 created, u8 flags, uvarint channel, uvarint skill
+//	uvarint count, then the case label pairs: channel and skill_id, each uvarint length, bytes
+//	uvarint count, then per case: u64 hash, u32 last seen, u32 created, u32 done, u8 flags, uvarint label pair
 //	u32 CRC-32 (IEEE) of everything before it
 //
-// Version 1 files (JSON with marks and keys, no counters) still load.
-const stateMagic = "wolkvox_exporter state 2\n"
+// Version 2 (a table of label strings, and per case: u64 hash, i64 last
+// seen, i64 created, u8 flags, uvarint channel, uvarint skill) and
+// version 1 files (JSON with marks and keys, no counters) still load.
+const (
+	stateMagic   = "wolkvox_exporter state 3\n"
+	stateMagicV2 = "wolkvox_exporter state 2\n"
+)
 
 // maxStateHeader bounds the JSON header a load will read.
 const maxStateHeader = 256 << 20
@@ -56,6 +61,7 @@ type stateHeader struct {
 	WindowTransfers  map[string]float64          `json:"window_transfers"`
 	LabelValues      map[string][]string         `json:"label_values"`
 	Backfilled       bool                        `json:"backfilled,omitempty"`
+	Follow           FollowState                 `json:"follow"`
 }
 
 type savedSeries struct {
@@ -86,7 +92,7 @@ func (l *Ledger) header(now time.Time) *stateHeader {
 	a := l.agg
 	h := &stateHeader{
 		SavedAt: now.UTC(), Marks: map[string]time.Time{}, RevisitCursor: l.RevisitCursor, Origins: map[string]time.Time{}, Poisoned: l.Poisoned, Filter: l.Filter,
-		Backfilled:   l.Backfilled,
+		Backfilled:   l.Backfilled, Follow: l.Follow,
 		TransferSalt: l.transfers.salt[:], CaseSalt: l.cases.salt[:],
 		Counters: map[string][]savedSeries{}, Histograms: map[string][]savedHistogram{}, Overflow: map[string]float64{},
 		Agents: map[string]savedAgent{}, AgentChatSeen: a.agentChatSeen, TypificationInfo: a.typificationInfo,
@@ -141,28 +147,25 @@ func (l *Ledger) Encode(w io.Writer, now time.Time) error {
 		u64(uint64(e.at))
 		bw.WriteByte(e.flags)
 	}
-	labels, index := []string{}, map[string]uint64{}
-	for _, e := range l.cases.seen {
-		for _, s := range []string{e.channel, e.skill} {
-			if _, ok := index[s]; !ok {
-				index[s] = uint64(len(labels))
-				labels = append(labels, s)
-			}
-		}
-	}
-	uvarint(uint64(len(labels)))
-	for _, s := range labels {
+	u32 := func(v uint32) { bw.Write(binary.LittleEndian.AppendUint32(scratch[:0], v)) }
+	str := func(s string) {
 		uvarint(uint64(len(s)))
 		bw.WriteString(s)
+	}
+	pairs := l.agg.caseLabels.pairs
+	uvarint(uint64(len(pairs)))
+	for _, p := range pairs {
+		str(p.channel)
+		str(p.skill)
 	}
 	uvarint(uint64(len(l.cases.seen)))
 	for k, e := range l.cases.seen {
 		u64(k)
-		u64(uint64(e.at))
-		u64(uint64(e.created))
+		u32(e.at)
+		u32(e.created)
+		u32(e.done)
 		bw.WriteByte(e.flags)
-		uvarint(index[e.channel])
-		uvarint(index[e.skill])
+		uvarint(uint64(e.labels))
 	}
 	if err := bw.Flush(); err != nil {
 		return err
@@ -189,9 +192,10 @@ func (l *Ledger) Decode(r io.Reader, now time.Time) (time.Time, error) {
 	crc := crc32.NewIEEE()
 	tr := &crcReader{r: br, crc: crc}
 	magic := make([]byte, len(stateMagic))
-	if _, err := io.ReadFull(tr, magic); err != nil || string(magic) != stateMagic {
+	if _, err := io.ReadFull(tr, magic); err != nil || (string(magic) != stateMagic && string(magic) != stateMagicV2) {
 		return time.Time{}, fmt.Errorf("%w: unknown kind or version", ErrNotState)
 	}
+	v2 := string(magic) == stateMagicV2
 	short := func(err error) error { return fmt.Errorf("%w: cut short or corrupt: %v", ErrNotState, err) }
 	n, err := binary.ReadUvarint(tr)
 	if err != nil || n > maxStateHeader {
@@ -231,43 +235,13 @@ func (l *Ledger) Decode(r io.Reader, now time.Time) (time.Time, error) {
 		}
 		l.transfers.seen[k] = seenEntry{at: clamp(at), flags: flags}
 	}
-	nLabels, err := binary.ReadUvarint(tr)
-	if err != nil || nLabels > 1<<20 {
+	if v2 {
+		err = l.readCasesV2(tr, clamp)
+	} else {
+		err = l.readCases(tr, clamp)
+	}
+	if err != nil {
 		return time.Time{}, short(err)
-	}
-	labels := make([]string, nLabels)
-	for i := range labels {
-		n, err := binary.ReadUvarint(tr)
-		if err != nil || n > 1<<16 {
-			return time.Time{}, short(err)
-		}
-		b := make([]byte, n)
-		if _, err := io.ReadFull(tr, b); err != nil {
-			return time.Time{}, short(err)
-		}
-		labels[i] = string(b)
-	}
-	label := func() (string, error) {
-		i, err := binary.ReadUvarint(tr)
-		if err != nil || i >= uint64(len(labels)) {
-			return "", fmt.Errorf("label index: %v", err)
-		}
-		return labels[i], nil
-	}
-	if count, err = binary.ReadUvarint(tr); err != nil || count > maxDedupeKeys*2 {
-		return time.Time{}, short(err)
-	}
-	for range count {
-		k, err1 := u64()
-		at, err2 := u64()
-		created, err3 := u64()
-		flags, err4 := tr.ReadByte()
-		channel, err5 := label()
-		skill, err6 := label()
-		if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil {
-			return time.Time{}, short(err)
-		}
-		l.cases.seen[k] = caseEntry{at: clamp(at), created: int64(created), flags: flags, channel: channel, skill: skill}
 	}
 	sum := crc.Sum32()
 	var trailer [4]byte
@@ -286,6 +260,104 @@ func (l *Ledger) Decode(r io.Reader, now time.Time) (time.Time, error) {
 	return h.SavedAt, nil
 }
 
+// readString reads a uvarint length and as many bytes, up to 64 KiB.
+func readString(tr *crcReader) (string, error) {
+	n, err := binary.ReadUvarint(tr)
+	if err != nil || n > 1<<16 {
+		return "", fmt.Errorf("string length: %v", err)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(tr, b); err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// readCases reads version 3's case label pairs and cases.
+func (l *Ledger) readCases(tr *crcReader, clamp func(uint64) int64) error {
+	n, err := binary.ReadUvarint(tr)
+	if err != nil || n > 1<<16 {
+		return fmt.Errorf("label pairs: %v", err)
+	}
+	index := make([]uint16, n) // the file's pair i is the book's index[i]
+	for i := range index {
+		ch, err1 := readString(tr)
+		skill, err2 := readString(tr)
+		if err := errors.Join(err1, err2); err != nil {
+			return err
+		}
+		index[i] = l.agg.caseLabels.intern(chatKey{ch, skill})
+	}
+	count, err := binary.ReadUvarint(tr)
+	if err != nil || count > maxDedupeKeys*2 {
+		return fmt.Errorf("case count: %v", err)
+	}
+	var buf [20]byte
+	for range count {
+		if _, err := io.ReadFull(tr, buf[:]); err != nil {
+			return err
+		}
+		flags, err1 := tr.ReadByte()
+		pair, err2 := binary.ReadUvarint(tr)
+		if err := errors.Join(err1, err2); err != nil {
+			return err
+		}
+		if pair >= uint64(len(index)) {
+			return fmt.Errorf("label pair %d of %d", pair, len(index))
+		}
+		at := uint64(binary.LittleEndian.Uint32(buf[8:]))
+		l.cases.seen[binary.LittleEndian.Uint64(buf[:8])] = caseEntry{
+			at: clampSeconds(clamp(at)), created: binary.LittleEndian.Uint32(buf[12:]), done: binary.LittleEndian.Uint32(buf[16:]),
+			flags: flags, labels: index[pair],
+		}
+	}
+	return nil
+}
+
+// readCasesV2 reads version 2's case label strings and cases.
+func (l *Ledger) readCasesV2(tr *crcReader, clamp func(uint64) int64) error {
+	nLabels, err := binary.ReadUvarint(tr)
+	if err != nil || nLabels > 1<<20 {
+		return fmt.Errorf("labels: %v", err)
+	}
+	labels := make([]string, nLabels)
+	for i := range labels {
+		if labels[i], err = readString(tr); err != nil {
+			return err
+		}
+	}
+	label := func() (string, error) {
+		i, err := binary.ReadUvarint(tr)
+		if err != nil || i >= uint64(len(labels)) {
+			return "", fmt.Errorf("label index: %v", err)
+		}
+		return labels[i], nil
+	}
+	count, err := binary.ReadUvarint(tr)
+	if err != nil || count > maxDedupeKeys*2 {
+		return fmt.Errorf("case count: %v", err)
+	}
+	var buf [24]byte
+	for range count {
+		_, err1 := io.ReadFull(tr, buf[:])
+		flags, err2 := tr.ReadByte()
+		channel, err3 := label()
+		skill, err4 := label()
+		if err := errors.Join(err1, err2, err3, err4); err != nil {
+			return err
+		}
+		e := caseEntry{
+			at: clampSeconds(clamp(binary.LittleEndian.Uint64(buf[8:]))), created: clampSeconds(int64(binary.LittleEndian.Uint64(buf[16:]))),
+			flags: flags | seenLabelled, labels: l.agg.caseLabels.intern(chatKey{channel, skill}),
+		}
+		if e.flags&(seenClosed|seenArchived) != 0 {
+			e.done = e.at // not kept by version 2: as of its last read
+		}
+		l.cases.seen[binary.LittleEndian.Uint64(buf[:8])] = e
+	}
+	return nil
+}
+
 // restore applies a header's counters and marks.
 func (l *Ledger) restore(h *stateHeader) error {
 	a := l.agg
@@ -297,7 +369,7 @@ func (l *Ledger) restore(h *stateHeader) error {
 		}
 		l.Marks[wolkvox.Report(r)] = m
 	}
-	l.RevisitCursor, l.Filter, l.Backfilled = h.RevisitCursor, h.Filter, h.Backfilled
+	l.RevisitCursor, l.Filter, l.Backfilled, l.Follow = h.RevisitCursor, h.Filter, h.Backfilled, h.Follow
 	for r, o := range h.Origins {
 		l.Origins[wolkvox.Report(r)] = o
 	}
@@ -403,7 +475,7 @@ func (l *Ledger) readStateV1(r io.Reader) (time.Time, error) {
 			copy(l.cases.salt[:], salt)
 			for i := 0; i < len(keys); i += packed {
 				// Version 1's flag bits are version 2's first four.
-				l.cases.seen[binary.LittleEndian.Uint64(keys[i:])] = caseEntry{at: int64(binary.LittleEndian.Uint64(keys[i+8:])), flags: keys[i+16]}
+				l.cases.seen[binary.LittleEndian.Uint64(keys[i:])] = caseEntry{at: clampSeconds(int64(binary.LittleEndian.Uint64(keys[i+8:]))), flags: keys[i+16]}
 			}
 		default:
 			return time.Time{}, fmt.Errorf("%w: unknown report %q", ErrNotState, name)

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"crypto/rand"
+	"math"
 	"crypto/sha256"
 	"encoding/binary"
 	"slices"
@@ -20,7 +21,8 @@ const (
 	seenSurvey
 	seenTypified
 	seenArchived
-	seenOpen // seen with status open at least once
+	seenOpen     // seen with status open at least once
+	seenLabelled // labels set (version 1 state files kept none)
 )
 
 // entry is what dedupe keeps of one record.
@@ -34,22 +36,67 @@ type seenEntry struct {
 
 func (e seenEntry) lastSeen() int64 { return e.at }
 
-// caseEntry is a chat_4 case's entry: its flags, and what the backlog and
-// oldest-age gauges need: when it was created and its labels.
+// caseEntry is a chat_4 case's entry: its flags, and what the backlog,
+// the age bands and following need: when it was created, when it was
+// first seen done (closed or archived), and its labels. It is kept
+// compact (16 bytes, times as Unix seconds in uint32, labels as an index
+// in the book's table of label pairs): an operation following its open
+// e-mails for two weeks holds hundreds of thousands of them.
 type caseEntry struct {
-	at      int64 // Unix seconds of the window end when last seen
-	created int64 // date_creation in Unix seconds; 0 when unknown
+	at      uint32 // Unix seconds of the window end when last seen
+	created uint32 // date_creation in Unix seconds; 0 when unknown
+	done    uint32 // window end when first seen closed or archived; 0 before
+	labels  uint16 // index in caseLabels: channel and skill_id, already bounded
 	flags   uint8
-	channel string // label values, already bounded
-	skill   string
 }
 
-func (e caseEntry) lastSeen() int64 { return e.at }
+func (e caseEntry) lastSeen() int64 { return int64(e.at) }
 
 // open reports whether the case was seen open and not since seen closed
 // or archived.
 func (e caseEntry) open() bool {
 	return e.flags&seenOpen != 0 && e.flags&(seenClosed|seenArchived) == 0
+}
+
+// unixSeconds is t as a case entry holds it: 0 for the zero time, and
+// clamped to what 32 bits of seconds hold (1970 to 2106).
+func unixSeconds(t time.Time) uint32 {
+	if t.IsZero() {
+		return 0
+	}
+	return clampSeconds(t.Unix())
+}
+
+func clampSeconds(s int64) uint32 { return uint32(min(max(s, 0), math.MaxUint32)) }
+
+// caseLabels interns the (channel, skill_id) pairs of case entries. Both
+// labels are bounded (maxChannels, maxSkills, each with "other"), so the
+// pairs fit a uint16; should they not, the rest share the last index.
+type caseLabels struct {
+	pairs []chatKey
+	index map[chatKey]uint16
+}
+
+func newCaseLabels() *caseLabels { return &caseLabels{index: map[chatKey]uint16{}} }
+
+func (c *caseLabels) intern(k chatKey) uint16 {
+	if i, ok := c.index[k]; ok {
+		return i
+	}
+	if len(c.pairs) > math.MaxUint16 {
+		return math.MaxUint16
+	}
+	i := uint16(len(c.pairs))
+	c.pairs = append(c.pairs, k)
+	c.index[k] = i
+	return i
+}
+
+func (c *caseLabels) get(i uint16) chatKey {
+	if int(i) < len(c.pairs) {
+		return c.pairs[i]
+	}
+	return chatKey{noneLabel, noneLabel}
 }
 
 // dedupe remembers recently counted records by a salted hash of their

@@ -22,6 +22,10 @@ type RenderSettings struct {
 	DailyQuota        float64
 	// PlannedCalls is the calls a day the settings plan to spend.
 	PlannedCalls float64
+	// OpenTarget is the age by which an open case should be closed;
+	// FollowCallsPerDay, following's daily budget (0: off).
+	OpenTarget        time.Duration
+	FollowCallsPerDay int
 }
 
 // Emit sends every series of the ledger to sink, as a scrape at now would
@@ -75,13 +79,28 @@ func (l *Ledger) Emit(now time.Time, set RenderSettings, sink Sink) {
 	for code, description := range a.typificationInfo {
 		gauge(TypificationInfo, 1, code, description)
 	}
-	open, oldest := l.backlog(now, set.Revisit)
-	for k, v := range open {
+	reach := l.Marks[wolkvox.ReportInteractions].Add(-NewRevisitPlan(set.Revisit, set.Interval).Span())
+	b := l.backlog(now, set.Revisit, set.OpenTarget, reach)
+	for k, v := range b.open {
 		gauge(OpenChats, v, k.channel, k.skill)
 	}
-	for ch, age := range oldest {
+	for ch, age := range b.oldest {
 		gauge(OldestOpen, age, ch)
 	}
+	for ch, counts := range b.olderThan {
+		for i, band := range ageBands {
+			gauge(OpenOlderThan, counts[i], ch, bandLabel(band))
+		}
+	}
+	if set.OpenTarget > 0 {
+		for ch, v := range b.pastTarget {
+			gauge(OpenPastTarget, v, ch)
+		}
+		gauge(TargetOpenAge, set.OpenTarget.Seconds())
+	}
+	gauge(OpenStaleness, b.staleness)
+	gauge(FollowedChats, b.followed)
+	gauge(FollowCallsPerDay, float64(set.FollowCallsPerDay))
 	verdict := l.Filter.Verdict()
 	for _, f := range filterLabels {
 		gauge(FilterInfo, boolValue(f == verdict), f)
@@ -111,33 +130,6 @@ func (l *Ledger) Emit(now time.Time, set RenderSettings, sink Sink) {
 }
 
 type chatKey struct{ channel, skill string }
-
-// backlog counts the cases seen open and not since seen closed or
-// archived, created within the horizon, and the age of the oldest by
-// channel. Without a horizon (revisiting off) a day is used, so that cases
-// whose close is never read leave the gauge.
-func (l *Ledger) backlog(now time.Time, horizon time.Duration) (map[chatKey]float64, map[string]float64) {
-	if horizon <= 0 {
-		horizon = 24 * time.Hour
-	}
-	since := now.Add(-horizon).Unix()
-	open := map[chatKey]float64{}
-	oldest := map[string]float64{}
-	for _, ch := range wolkvox.Channels {
-		open[chatKey{ch, noneLabel}] = 0
-		oldest[ch] = 0
-	}
-	for _, e := range l.cases.seen {
-		if !e.open() || e.created == 0 || e.created < since {
-			continue
-		}
-		open[chatKey{e.channel, e.skill}]++
-		if age := float64(now.Unix() - e.created); age > oldest[e.channel] {
-			oldest[e.channel] = age
-		}
-	}
-	return open, oldest
-}
 
 func boolValue(b bool) float64 {
 	if b {

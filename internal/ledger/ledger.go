@@ -47,9 +47,18 @@ type Ledger struct {
 	// contradictionLogged, whether evidence against every mode was.
 	FilterLogged        string
 	ContradictionLogged bool
+	// GivenUp is how many open cases following has given up on, since
+	// the ledger was made: the poller logs the new ones after each poll.
+	GivenUp int
+	// Follow is following's schedule: when each age tier was last read
+	// through, and the call budget left.
+	Follow FollowState
 	// poisoned holds the seconds skipped for a poison record (report@unix
 	// start -> unix end), so each is counted once however often read.
 	Poisoned map[string]int64
+
+	revisit time.Duration // chat_4's revisit horizon
+	follow  FollowSettings
 }
 
 // Settings are what a ledger keeps and for how long.
@@ -67,6 +76,8 @@ type Settings struct {
 	// TimeoutCodes are the cod_act prefixes of closes by the platform's
 	// timeout; nil: DefaultTimeoutCodes.
 	TimeoutCodes []string
+	// Follow keeps open cases until they close (see book.go).
+	Follow FollowSettings
 }
 
 func New(cfg Settings) *Ledger {
@@ -78,6 +89,8 @@ func New(cfg Settings) *Ledger {
 		Marks:     map[wolkvox.Report]time.Time{},
 		Poisoned:  map[string]int64{},
 		Origins:   map[wolkvox.Report]time.Time{},
+		revisit:   cfg.Revisit,
+		follow:    cfg.Follow,
 		// Nothing to say until the evidence says something.
 		FilterLogged: filterUnknown,
 	}
@@ -86,7 +99,7 @@ func New(cfg Settings) *Ledger {
 // prune forgets what is too old to be seen again.
 func (l *Ledger) prune(now time.Time) {
 	l.transfers.prune(now)
-	l.cases.prune(now)
+	l.pruneCases(now)
 	cutoff := now.Add(-l.cases.retention).Unix()
 	for k, end := range l.Poisoned {
 		if end < cutoff {

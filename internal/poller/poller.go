@@ -54,6 +54,12 @@ type Config struct {
 	// TimeoutCodes are the cod_act prefixes of closes by the platform's
 	// timeout; nil: ledger.DefaultTimeoutCodes.
 	TimeoutCodes []string
+	// Follow keeps chat_4 cases open beyond the revisit horizon in the
+	// book, and re-reads the windows that hold them (ledger/follow.go).
+	Follow ledger.FollowSettings
+	// OpenTarget is the age by which an open case should be closed: the
+	// wolkvox_chat_open_past_target_interactions gauge and its alert.
+	OpenTarget time.Duration
 	// FirstWindow is how far back a fresh start's first poll reads;
 	// default one interval. The demo reads its last hours at once, so that
 	// every panel has data from the first poll.
@@ -143,7 +149,12 @@ func newPoller(cfg Config, loadState bool) (*Poller, error) {
 
 // RenderSettings are the configured values the ledger's rendering exports.
 func (cfg Config) RenderSettings() ledger.RenderSettings {
-	return ledger.RenderSettings{Interval: cfg.Interval, Revisit: cfg.Revisit, DailyQuota: cfg.DailyQuota, PlannedCalls: PlannedCallsPerDay(cfg)}
+	follow := 0
+	if cfg.Follow.Enabled {
+		follow = cfg.Follow.CallsPerDay
+	}
+	return ledger.RenderSettings{Interval: cfg.Interval, Revisit: cfg.Revisit, DailyQuota: cfg.DailyQuota, PlannedCalls: PlannedCallsPerDay(cfg),
+		OpenTarget: cfg.OpenTarget, FollowCallsPerDay: follow}
 }
 
 // health is the operation's live health, which the collector serves.
@@ -152,7 +163,7 @@ func (p *Poller) health() *collector.Health { return p.collector.Health() }
 // LedgerSettings are what the ledger keeps and for how long.
 func (cfg Config) LedgerSettings() ledger.Settings {
 	return ledger.Settings{AgentMetrics: cfg.AgentMetrics, AgentTTL: cfg.AgentTTL, MaxSeriesPerMetric: cfg.MaxSeriesPerMetric,
-		Interval: cfg.Interval, Revisit: cfg.Revisit, TimeoutCodes: cfg.TimeoutCodes}
+		Interval: cfg.Interval, Revisit: cfg.Revisit, TimeoutCodes: cfg.TimeoutCodes, Follow: cfg.Follow}
 }
 
 // operationLabels are the constant labels of an operation's series.
@@ -327,12 +338,21 @@ func (p *Poller) PollOnce(ctx context.Context) {
 	if ctx.Err() == nil && p.plan.Horizon() > 0 && (p.polls%p.plan.Every() == 0 || p.revisitPending) {
 		p.revisitPending = !p.revisit(ctx, now)
 	}
+	if ctx.Err() == nil {
+		p.follow(ctx, now)
+	}
 	p.polls++
 	if p.health().Status().Ready() {
 		p.ledger.Backfilled = false // read on from the backfill's end: live now
 	}
 	p.ledger.ForgetIdleAgents(now)
+	gaveUp := p.ledger.GivenUp
 	p.ledger.Prune(p.end(now))
+	if n := p.ledger.GivenUp - gaveUp; n > 0 {
+		// Each case is given up once, so each is in one such line.
+		level.Warn(p.logger).Log("msg", "gave up following chat_4 cases still open at --chat.follow.max-age; they are no longer shown open, and a later close is not counted", "report", wolkvox.ReportInteractions,
+			"cases", n, "max_age", p.cfg.Follow.MaxAge)
+	}
 	if err := p.save(now); err != nil {
 		// Nothing is published that is not on disk: a scrape keeps seeing
 		// the last saved counts (health and the save failures are live),
@@ -457,8 +477,18 @@ func logFailure(logger log.Logger, msg string, err error, kv ...any) {
 // applyInteractions counts a chat_4 piece and weighs it as evidence of
 // the API's filter date, logging the verdict when it changes.
 func (p *Poller) applyInteractions(piece wolkvox.Window, recs []wolkvox.Interaction, seenAt time.Time) {
+	p.observe(piece, recs, seenAt, false)
+}
+
+// observe is applyInteractions; followed counts only the changes to the
+// cases following awaits (ledger.ApplyFollowed).
+func (p *Poller) observe(piece wolkvox.Window, recs []wolkvox.Interaction, seenAt time.Time, followed bool) {
 	l := p.ledger
-	l.ApplyInteractions(recs, seenAt)
+	if followed {
+		l.ApplyFollowed(recs, seenAt)
+	} else {
+		l.ApplyInteractions(recs, seenAt)
+	}
 	l.Filter.Observe(recs, piece.Start, piece.End, p.cfg.Client.Location)
 	if v := l.Filter.Verdict(); v != l.FilterLogged {
 		l.FilterLogged = v

@@ -12,7 +12,8 @@ import (
 // daily token quota, as the README's "Cost" computes it: one call per
 // report per poll (86400/interval × 2), plus chat_4's revisit calls,
 // 86400/(every × interval) with every = max(1, round((horizon/8) /
-// (12 × interval))). Splits at the record cap, retries and a failed
+// (12 × interval))), plus following's daily budget, the most it may
+// spend (ledger/follow.go). Splits at the record cap, retries and a failed
 // revisit's retry at the next poll come on top. It reads the revisit
 // schedule the poller itself follows (ledger.NewRevisitPlan), so the figure a
 // page shows cannot drift from the calls the poller makes.
@@ -22,7 +23,11 @@ func PlannedCallsPerDay(cfg Config) float64 {
 	}
 	day := float64(24 * time.Hour)
 	polls := day / float64(cfg.Interval)
-	return polls*float64(len(wolkvox.Reports)) + ledger.NewRevisitPlan(cfg.Revisit, cfg.Interval).CallsPerDay(cfg.Interval) + cfg.Realtime.callsPerDay()
+	follow := 0.0
+	if cfg.Follow.Enabled {
+		follow = float64(cfg.Follow.CallsPerDay)
+	}
+	return polls*float64(len(wolkvox.Reports)) + ledger.NewRevisitPlan(cfg.Revisit, cfg.Interval).CallsPerDay(cfg.Interval) + cfg.Realtime.callsPerDay() + follow
 }
 
 // schedule holds when a poller's next poll is due, for the landing page.

@@ -249,7 +249,7 @@ func TestSameSettingsSeesEveryField(t *testing.T) {
 	change := func(v reflect.Value, path string) {
 		var skip = map[string]bool{"Client.Token": true, "Client.Gates": true, "Client.HTTPClient": true, "Client.ObserveRequest": true,
 			"Client.Retry.Sleep": true, "Clock": true, "Logger": true, "Client": true, "Client.Retry": true, "Client.Location": true,
-			"Realtime": true, "Realtime.Targets": true}
+			"Realtime": true, "Realtime.Targets": true, "Follow": true}
 		if skip[path] {
 			return
 		}
@@ -278,7 +278,7 @@ func TestSameSettingsSeesEveryField(t *testing.T) {
 			f := typ.Field(i)
 			path := prefix + f.Name
 			field := func(c *poller.Config) reflect.Value { return get(c).Field(i) }
-			if f.Type.Kind() == reflect.Struct && (path == "Client" || path == "Client.Retry" || path == "Realtime" || path == "Realtime.Targets") {
+			if f.Type.Kind() == reflect.Struct && (path == "Client" || path == "Client.Retry" || path == "Realtime" || path == "Realtime.Targets" || path == "Follow") {
 				walk(f.Type, path+".", field)
 				continue
 			}

@@ -137,8 +137,44 @@ func hashString(s string) uint64 {
 }
 
 // maxCaseLife bounds how long after its creation a generated case still
-// changes: an e-mail closed after 40 h, typified 10 h later.
+// changes: an e-mail closed after 40 h, typified 10 h later. Long-lived
+// e-mails (LongEmails) add their own.
 const maxCaseLife = 3 * 24 * time.Hour
+
+// LongEmails makes some e-mails live for days, as an e-mail desk's do:
+// of the e-mails NewCase closes, Percent close between Min and Max after
+// their creation instead, their survey and late typification moving with
+// the close. The rest of every case's life is unchanged, and so is every
+// other case: the same seed serves the same cases but for these closes.
+type LongEmails struct {
+	Percent  int
+	Min, Max time.Duration
+}
+
+// apply moves the close of case i of minute m when it is drawn.
+func (le LongEmails) apply(seed uint64, m int64, i int, c *Case) {
+	if le.Percent <= 0 || c.Channel != "Email" || c.Closed.IsZero() || le.Max <= le.Min {
+		return
+	}
+	rng := rand.New(rand.NewPCG(seed^0x6c6f6e67656d6c73, uint64(m)<<20|uint64(i)))
+	if rng.IntN(100) >= le.Percent {
+		return
+	}
+	closed := c.Created.Add(le.Min + time.Duration(rng.Int64N(int64(le.Max-le.Min)/int64(time.Second)))*time.Second)
+	shift := closed.Sub(c.Closed)
+	c.Closed = closed
+	if !c.Surveyed.IsZero() {
+		c.Surveyed = c.Surveyed.Add(shift)
+	}
+	if !c.Typified.IsZero() {
+		c.Typified = c.Typified.Add(shift)
+	}
+}
+
+// life is how long after its creation a case of l still changes.
+func (l *Lifecycles) life() time.Duration {
+	return max(maxCaseLife, l.LongEmails.Max+16*time.Hour)
+}
 
 // chatChannels are the channels whose cases close within minutes; the
 // rest (e-mail) take hours to days.
@@ -211,6 +247,8 @@ type Lifecycles struct {
 	PerMinute int // mean cases created per minute
 	BodyBytes int // approximate body size; default 256
 	FilterOn  FilterDate
+	// LongEmails, when set, makes some e-mails live for days.
+	LongEmails LongEmails
 	// Extra cases, written by hand, are served with the generated ones.
 	Extra []Case
 
@@ -248,12 +286,12 @@ func (l *Lifecycles) Cases(from, to time.Time) []Case {
 }
 
 // each calls fn for every case that may be selected for [from, to] at now:
-// those created from maxCaseLife before from (unless the filter is the
+// those created from the longest life before from (unless the filter is the
 // creation date) up to to, and not after now.
 func (l *Lifecycles) each(now, from, to time.Time, fn func(*Case)) {
 	first := from
 	if l.FilterOn != FilterCreation {
-		first = from.Add(-maxCaseLife)
+		first = from.Add(-l.life())
 	}
 	last := to
 	if now.Before(last) {
@@ -289,9 +327,9 @@ func (l *Lifecycles) minute(m int64, from time.Time) []Case {
 	if cases, ok := l.cache[m]; ok {
 		return cases
 	}
-	const maxCached = int64(2 * maxCaseLife / time.Minute)
+	maxCached := int64(2 * l.life() / time.Minute)
 	if int64(len(l.cache)) > maxCached {
-		horizon := from.Add(-maxCaseLife).Unix() / 60
+		horizon := from.Add(-l.life()).Unix() / 60
 		for k := range l.cache {
 			if k < horizon {
 				delete(l.cache, k)
@@ -305,6 +343,7 @@ func (l *Lifecycles) minute(m int64, from time.Time) []Case {
 	for i := range n {
 		created := start.Add(time.Duration(rng.IntN(60)) * time.Second)
 		cases[i] = NewCase(rng, created, strconv.FormatInt(m*1000+int64(i), 10), l.BodyBytes)
+		l.LongEmails.apply(l.Seed, m, i, &cases[i])
 	}
 	l.cache[m] = cases
 	return cases

@@ -65,6 +65,8 @@ type Traffic struct {
 	BodyBytes             int // approximate size of body and answer; default 2 KB
 	// FilterOn is the date chat_4 selects cases by.
 	FilterOn FilterDate
+	// LongEmails, when set, makes some e-mails live for days.
+	LongEmails LongEmails
 	// AgentCount, when set, draws transfer agents from that many made-up
 	// agents instead of the dozen in Agents, for a large operation.
 	AgentCount int
@@ -135,7 +137,7 @@ func (t *Traffic) lifecycles() *Lifecycles {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.cases == nil {
-		t.cases = &Lifecycles{Seed: t.Seed, Location: t.Location, PerMinute: t.InteractionsPerMinute, BodyBytes: t.BodyBytes, FilterOn: t.FilterOn}
+		t.cases = &Lifecycles{Seed: t.Seed, Location: t.Location, PerMinute: t.InteractionsPerMinute, BodyBytes: t.BodyBytes, FilterOn: t.FilterOn, LongEmails: t.LongEmails}
 	}
 	return t.cases
 }

@@ -1,0 +1,214 @@
+package ledger
+
+import (
+	"slices"
+	"time"
+
+	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
+)
+
+// Following open cases. Under creation-date filtering a case is returned
+// only for a window holding its creation: once it has left the revisit
+// sweep's span, its close, survey and typification are read only if that
+// window is read again on purpose. The book knows which cases are still
+// awaited and when each was created, so following re-reads just the
+// creation windows that hold them:
+//
+//   - the awaited cases are split into age tiers; a tier is read through
+//     once every period, older tiers less often (followTiers);
+//   - a tier's pass reads the creation seconds of its cases, merged into
+//     windows of at most followRecordsPerCall records at the operation's
+//     rate of new cases (well under the API's 60,000), each a call;
+//   - every call is paid from a daily budget (--chat.follow.max-calls-per-
+//     day, refilled evenly over the day, an hour's worth at most banked);
+//     a pass the budget cannot pay for waits and its tier grows staler;
+//   - a follow read counts only changes to awaited cases: every other
+//     record in its windows was counted before, and is only seen again.
+//
+// A case's figures are then as fresh as its tier's period, plus the time
+// a pass waits on the budget; wolkvox_chat_open_staleness_seconds shows
+// the worst. Under close-date filtering no open case is ever returned and
+// the book awaits none, so following spends nothing. Under last-change
+// filtering every change comes back in a new window: following only keeps
+// the open cases in the book (so the backlog is true) and reads nothing.
+
+// followTier is an age range of awaited cases and how often it is read.
+type followTier struct {
+	upTo  time.Duration // cases younger than this (the last tier: the max-age)
+	every time.Duration
+}
+
+// followTiers: hourly up to three days (a 48- or 72-hour e-mail target is
+// judged on hour-old reads), then every 3 hours to a week, then every 6.
+var followTiers = []followTier{
+	{upTo: 3 * 24 * time.Hour, every: time.Hour},
+	{upTo: 7 * 24 * time.Hour, every: 3 * time.Hour},
+	{upTo: 0, every: 6 * time.Hour},
+}
+
+// followRecordsPerCall is how many records a follow window is sized to
+// hold at the operation's rate of new cases: a third of the cap, so that
+// a busy hour does not make a window overflow and cost a split.
+const followRecordsPerCall = 20_000
+
+// FollowState is following's schedule, kept in the state file so that a
+// restart neither repeats nor skips a pass.
+type FollowState struct {
+	Tiers []TierState `json:"tiers,omitempty"`
+	// Allowance is the calls the budget allows now, as of Refilled.
+	Allowance float64   `json:"allowance"`
+	Refilled  time.Time `json:"refilled"`
+}
+
+// TierState is one tier's pass: when the last one ended, and, while one
+// runs, when it started and the creation time it has read up to.
+type TierState struct {
+	Done    time.Time `json:"done"`
+	Started time.Time `json:"started,omitzero"`
+	Cursor  time.Time `json:"cursor,omitzero"`
+}
+
+// FollowWork is what following is to read now: one tier's windows.
+type FollowWork struct {
+	Tier    int
+	Windows []wolkvox.Window
+}
+
+// FollowCallsPerDay is following's daily budget, 0 when it is off.
+func (l *Ledger) FollowCallsPerDay() int {
+	if !l.follow.Enabled {
+		return 0
+	}
+	return l.follow.CallsPerDay
+}
+
+// Refill adds to the budget what the day's rate has earned since it was
+// last refilled, an hour's worth banked at most.
+func (l *Ledger) Refill(now time.Time) {
+	f := &l.Follow
+	perSecond := float64(l.follow.CallsPerDay) / 86400
+	limit := max(perSecond*3600, 2)
+	if f.Refilled.IsZero() || now.Before(f.Refilled) {
+		f.Refilled = now
+		f.Allowance = max(f.Allowance, min(limit, 2))
+		return
+	}
+	f.Allowance = min(limit, f.Allowance+now.Sub(f.Refilled).Seconds()*perSecond)
+	f.Refilled = now
+}
+
+// Spend takes calls from the budget.
+func (l *Ledger) Spend(calls int) { l.Follow.Allowance -= float64(calls) }
+
+// Affordable reports whether the budget pays for another call.
+func (l *Ledger) Affordable() bool { return l.Follow.Allowance >= 1 }
+
+// FollowDue returns the tiers due at now, each with the windows of its
+// pass still to read, youngest tier first. reach is where the revisit
+// sweep starts (younger cases are its to read again), origin where the
+// exporter's first chat_4 window started.
+func (l *Ledger) FollowDue(now, reach, origin time.Time) []FollowWork {
+	if !l.follow.Enabled {
+		return nil
+	}
+	f := &l.Follow
+	if len(f.Tiers) != len(followTiers) {
+		f.Tiers = make([]TierState, len(followTiers))
+	}
+	maxSpan := l.followSpan(now, origin)
+	var out []FollowWork
+	lower := reach // the tier's youngest creation time (exclusive)
+	for i, t := range followTiers {
+		st := &f.Tiers[i]
+		upTo := t.upTo
+		if upTo == 0 || upTo > l.follow.MaxAge {
+			upTo = l.follow.MaxAge
+		}
+		oldest := now.Add(-upTo)
+		if oldest.Before(origin) {
+			oldest = origin
+		}
+		from, to := oldest, lower
+		lower = minTime(lower, oldest)
+		if !to.After(from) {
+			continue
+		}
+		if st.Started.IsZero() {
+			if !st.Done.IsZero() && now.Sub(st.Done) < t.every && !now.Before(st.Done) {
+				continue // not due
+			}
+			st.Started, st.Cursor = now, time.Time{}
+		}
+		if st.Cursor.After(from) {
+			from = st.Cursor
+		}
+		out = append(out, FollowWork{Tier: i, Windows: l.followWindows(from, to, now.Unix(), maxSpan)})
+	}
+	return out
+}
+
+// FollowRead records that tier's pass has read every creation second up
+// to end.
+func (l *Ledger) FollowRead(tier int, end time.Time) {
+	l.Follow.Tiers[tier].Cursor = end.Add(time.Second)
+}
+
+// FollowDone ends tier's pass at now.
+func (l *Ledger) FollowDone(tier int, now time.Time) {
+	l.Follow.Tiers[tier] = TierState{Done: now}
+}
+
+// followWindows merges the creation seconds of the cases awaited in
+// [from, to) into windows no longer than maxSpan.
+func (l *Ledger) followWindows(from, to time.Time, now int64, maxSpan time.Duration) []wolkvox.Window {
+	lo, hi := from.Unix(), to.Unix()
+	var created []int64
+	for _, e := range l.cases.seen {
+		c := int64(e.created)
+		if c >= lo && c < hi && l.held(e, now) {
+			created = append(created, c)
+		}
+	}
+	slices.Sort(created)
+	var out []wolkvox.Window
+	span := int64(maxSpan / time.Second)
+	for i := 0; i < len(created); {
+		start := created[i]
+		j := i
+		for j+1 < len(created) && created[j+1]-start < span {
+			j++
+		}
+		out = append(out, wolkvox.Window{Start: time.Unix(start, 0), End: time.Unix(created[j], 0)})
+		i = j + 1
+	}
+	return out
+}
+
+// followSpan is how long a follow window may be: followRecordsPerCall at
+// the rate of new cases over the last day (what the book holds of it),
+// between ten minutes and the API's 31 days.
+func (l *Ledger) followSpan(now, origin time.Time) time.Duration {
+	period := min(24*time.Hour, now.Sub(origin))
+	if period < time.Hour {
+		period = time.Hour
+	}
+	since := now.Add(-period).Unix()
+	n := 0
+	for _, e := range l.cases.seen {
+		if int64(e.created) >= since {
+			n++
+		}
+	}
+	span := wolkvox.DefaultMaxWindow
+	if n > 0 {
+		span = time.Duration(float64(period) * followRecordsPerCall / float64(n)).Truncate(time.Second)
+	}
+	return min(max(span, 10*time.Minute), wolkvox.DefaultMaxWindow-time.Second)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}

@@ -1,0 +1,62 @@
+package poller
+
+import (
+	"context"
+	"time"
+
+	"github.com/go-kit/log/level"
+
+	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
+)
+
+// follow re-reads the creation windows of the cases the book still awaits
+// beyond the revisit's reach, tier by tier as each is due, as far as the
+// daily budget pays (ledger/follow.go). A pass the budget or a failure
+// cuts short goes on at the next poll from where it stopped.
+func (p *Poller) follow(ctx context.Context, now time.Time) {
+	l := p.ledger
+	if !p.cfg.Follow.Enabled {
+		return
+	}
+	if l.Filter.Verdict() == "last_change" {
+		// Every change to a case comes back in a new window: following
+		// keeps the open cases in the book, and has nothing to read.
+		return
+	}
+	report := wolkvox.ReportInteractions
+	mark, origin := l.Marks[report], l.Origins[report]
+	if mark.IsZero() {
+		return
+	}
+	seenAt := p.end(now)
+	reach := mark.Add(-p.plan.Span())
+	l.Refill(now)
+	for _, work := range l.FollowDue(seenAt, reach, origin) {
+		for _, w := range work.Windows {
+			// Around the seconds known to hold a poison record, as the
+			// revisit does.
+			for _, window := range p.withoutPoison(report, w) {
+				if !l.Affordable() {
+					level.Debug(p.logger).Log("msg", "following waits for its daily budget", "report", report, "tier", work.Tier)
+					return
+				}
+				began := time.Now()
+				stats, err := p.client.FetchInteractions(ctx, wolkvox.PurposeFollow, window, func(piece wolkvox.Window, recs []wolkvox.Interaction) error {
+					p.observe(piece, recs, seenAt, true)
+					return nil
+				})
+				l.Spend(stats.Calls)
+				p.countPoison(report, stats)
+				if err != nil {
+					if p.failed(report, err, time.Since(began)) {
+						logFailure(p.logger, "following failed; the next poll resumes from the last counted window", err, "report", report,
+							"window", p.formatWindow(window), "calls", stats.Calls)
+					}
+					return
+				}
+			}
+			l.FollowRead(work.Tier, w.End)
+		}
+		l.FollowDone(work.Tier, seenAt)
+	}
+}
