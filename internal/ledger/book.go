@@ -148,7 +148,10 @@ func (l *Ledger) backlog(now time.Time, horizon, target time.Duration, reach tim
 				bands[i]++
 			}
 		}
-		if target > 0 && age > target.Seconds() {
+		// Past the target only when its last read saw it open past the
+		// target: a stale read never raises the alert for a case that
+		// may have closed in time.
+		if target > 0 && float64(int64(e.at)-int64(e.created)) > target.Seconds() {
 			b.pastTarget[k.channel]++
 		}
 		b.staleness = max(b.staleness, float64(unix-e.lastSeen()))

@@ -237,7 +237,7 @@ func Catalogue() []Family {
 		gauge(OpenChats, "Cases seen open and not since seen closed or archived: the backlog. With --chat.follow, every case held open up to --chat.follow.max-age, whatever its age; without, those created within the revisit horizon. Each case is as fresh as its last read (wolkvox_chat_open_staleness_seconds)."+cached, ScopeLedger, "channel", "skill_id"),
 		gauge(OldestOpen, "Age at the last poll of the oldest case counted in wolkvox_chat_open_interactions; 0 when there is none."+cached, ScopeLedger, "channel"),
 		gauge(OpenOlderThan, "Cases counted in wolkvox_chat_open_interactions older than older_than (24h, 48h, 72h, 168h) at the last poll."+cached, ScopeLedger, "channel", "older_than"),
-		gauge(OpenPastTarget, "Cases counted in wolkvox_chat_open_interactions older than the operation's chat_open_age target (wolkvox_target_chat_open_age_seconds)."+cached, ScopeLedger, "channel"),
+		gauge(OpenPastTarget, "Cases counted in wolkvox_chat_open_interactions that their last read saw open past the operation's chat_open_age target (wolkvox_target_chat_open_age_seconds): never raised by a stale read."+cached, ScopeLedger, "channel"),
 		gauge(TargetOpenAge, "The configured chat_open_age target: the age by which an open case should be closed.", ScopeLedger),
 		gauge(OpenStaleness, "Seconds since the least recent read of a case counted open: how stale wolkvox_chat_open_interactions can be."+cached, ScopeLedger),
 		gauge(FollowedChats, "Cases --chat.follow waits on beyond the revisit's reach: open, or closed and awaiting a survey or typification."+cached, ScopeLedger),

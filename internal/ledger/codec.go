@@ -92,7 +92,7 @@ func (l *Ledger) header(now time.Time) *stateHeader {
 	a := l.agg
 	h := &stateHeader{
 		SavedAt: now.UTC(), Marks: map[string]time.Time{}, RevisitCursor: l.RevisitCursor, Origins: map[string]time.Time{}, Poisoned: l.Poisoned, Filter: l.Filter,
-		Backfilled:   l.Backfilled, Follow: l.Follow,
+		Backfilled: l.Backfilled, Follow: l.Follow,
 		TransferSalt: l.transfers.salt[:], CaseSalt: l.cases.salt[:],
 		Counters: map[string][]savedSeries{}, Histograms: map[string][]savedHistogram{}, Overflow: map[string]float64{},
 		Agents: map[string]savedAgent{}, AgentChatSeen: a.agentChatSeen, TypificationInfo: a.typificationInfo,

@@ -2,9 +2,9 @@ package ledger
 
 import (
 	"crypto/rand"
-	"math"
 	"crypto/sha256"
 	"encoding/binary"
+	"math"
 	"slices"
 	"strconv"
 	"time"
