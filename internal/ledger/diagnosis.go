@@ -95,3 +95,16 @@ func (f *FilterDiagnosis) Verdict() string {
 func (f *FilterDiagnosis) Contradictory() bool {
 	return f.RuledOut == ruledOutCreation|ruledOutClose|ruledOutLastChange
 }
+
+// CreationLike reports whether following's re-reads can serve: the filter
+// is date_creation, or not settled but not close_date (open cases have
+// come back) nor last_change (ruled out).
+func (f *FilterDiagnosis) CreationLike() bool {
+	switch f.Verdict() {
+	case filterCreation:
+		return true
+	case filterUnknown:
+		return f.Open > 0 && f.RuledOut&ruledOutCreation == 0
+	}
+	return false
+}

@@ -18,9 +18,11 @@ func (p *Poller) follow(ctx context.Context, now time.Time) {
 	if !p.cfg.Follow.Enabled {
 		return
 	}
-	if l.Filter.Verdict() == "last_change" {
-		// Every change to a case comes back in a new window: following
-		// keeps the open cases in the book, and has nothing to read.
+	if !l.Filter.CreationLike() {
+		// Under close-date filtering no open case is ever returned, and
+		// a window read again returns other closes than its cases'; under
+		// last-change filtering every change comes back in a new window.
+		// Following keeps the open cases in the book, and reads nothing.
 		return
 	}
 	report := wolkvox.ReportInteractions

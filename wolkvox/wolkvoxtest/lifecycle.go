@@ -249,6 +249,10 @@ type Lifecycles struct {
 	FilterOn  FilterDate
 	// LongEmails, when set, makes some e-mails live for days.
 	LongEmails LongEmails
+	// CreatedUntil, when set, is when the operation stops taking new
+	// cases: none is created after it, so that every life ends and a test
+	// can compare its counts with the truth exactly.
+	CreatedUntil time.Time
 	// Extra cases, written by hand, are served with the generated ones.
 	Extra []Case
 
@@ -296,6 +300,9 @@ func (l *Lifecycles) each(now, from, to time.Time, fn func(*Case)) {
 	last := to
 	if now.Before(last) {
 		last = now
+	}
+	if !l.CreatedUntil.IsZero() && l.CreatedUntil.Before(last) {
+		last = l.CreatedUntil
 	}
 	for i := range l.Extra {
 		if c := &l.Extra[i]; !c.Created.Before(first) && !c.Created.After(last) {

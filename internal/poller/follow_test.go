@@ -1,0 +1,177 @@
+package poller
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/exportertest"
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/ledger"
+	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
+	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox/wolkvoxtest"
+)
+
+// followRun is a simulated operation whose new cases stop after a day,
+// so that every case's life ends within the run: e-mails that close up to
+// three days after they open (two to three revisit horizons), chats the
+// platform closes at about 23 h, and cases that never close. Following is
+// on, with a max-age of four days.
+type followRun struct {
+	perDay  int
+	mode    wolkvoxtest.FilterDate
+	follow  bool
+	maxAge  time.Duration
+	budget  int
+	until   time.Duration // how long the run lasts
+	onPoll  func(i int, now, lastEnd time.Time, p *Poller)
+	onState func(path string) // after each poll, the state file (kill -9 tests)
+}
+
+const followMaxAge = 4 * 24 * time.Hour
+
+func (r followRun) lifecycles() *wolkvoxtest.Lifecycles {
+	return &wolkvoxtest.Lifecycles{
+		Seed: 11, Location: bogota, PerMinute: r.perDay / (24 * 60), BodyBytes: 16, FilterOn: r.mode,
+		LongEmails:   wolkvoxtest.LongEmails{Percent: 50, Min: 30 * time.Hour, Max: 3 * 24 * time.Hour},
+		CreatedUntil: t0.Add(24 * time.Hour),
+	}
+}
+
+func (r followRun) config(t *testing.T, srv *wolkvoxtest.Server, clock *fakeClock) Config {
+	cfg := testConfig(srv, clock)
+	cfg.Revisit = 24 * time.Hour
+	cfg.StateFile = filepath.Join(t.TempDir(), "state")
+	cfg.Follow = ledger.FollowSettings{Enabled: r.follow, MaxAge: r.maxAge, CallsPerDay: r.budget}
+	cfg.OpenTarget = 48 * time.Hour
+	return cfg
+}
+
+// run polls data from t0 for r.until.
+func (r followRun) run(t *testing.T, data *wolkvoxtest.Lifecycles) *Poller {
+	t.Helper()
+	clock := exportertest.NewClock(t0)
+	srv := wolkvoxtest.NewServer(wolkvoxtest.Config{Location: bogota, Data: data, Now: clock.Now, TB: t})
+	t.Cleanup(srv.Close)
+	cfg := r.config(t, srv, clock)
+	p := startPoller(t, cfg)
+	steps := int(r.until / cfg.Interval)
+	for i := range steps {
+		p.PollOnce(context.Background())
+		if r.onPoll != nil {
+			r.onPoll(i, clock.Now(), clock.Now().Add(-cfg.Delay), p)
+		}
+		if r.onState != nil {
+			r.onState(cfg.StateFile)
+		}
+		clock.Advance(cfg.Interval)
+	}
+	return p
+}
+
+// settled is the truth once every life has ended: every case created
+// from origin, each change counted once, and the cases never closed.
+func settled(cases []wolkvoxtest.Case) (truth, float64) {
+	var tr truth
+	var never float64
+	for _, c := range cases {
+		tr.cases++
+		switch {
+		case !c.Closed.IsZero():
+			tr.closed++
+		case !c.Archived.IsZero():
+			tr.archived++
+		default:
+			never++
+		}
+		if !c.Surveyed.IsZero() {
+			tr.surveyed++
+		}
+		if !c.Typified.IsZero() {
+			tr.typified++
+		}
+	}
+	return tr, never
+}
+
+// TestFollowingCountsEveryLateChange runs a day of a large operation's
+// cases (100,000 a day; 10,000 under the race detector) in creation mode
+// to their ends, with following on: every close, survey and typification
+// is counted exactly, however late; every case never closed is given up
+// once at the max-age; the backlog matches the truth at every hour within
+// the documented staleness; the follow calls stay within the budget.
+func TestFollowingCountsEveryLateChange(t *testing.T) {
+	perDay := 100_000
+	if raceEnabled {
+		perDay = 10_000
+	}
+	const staleness = 6*time.Hour + 15*time.Minute // the oldest tier's period, and three polls
+	var checks, peakHeap uint64
+	var ms runtime.MemStats
+	var maxFollowed float64
+	r := followRun{perDay: perDay, mode: wolkvoxtest.FilterCreation, follow: true, maxAge: followMaxAge, budget: ledger.DefaultFollowCallsPerDay,
+		until: 5*24*time.Hour + 3*time.Hour}
+	var data *wolkvoxtest.Lifecycles
+	origin := t0.Add(-time.Minute - 5*time.Minute)
+	r.onPoll = func(i int, now, lastEnd time.Time, p *Poller) {
+		if i%12 != 11 {
+			return
+		}
+		if i%144 == 143 {
+			runtime.ReadMemStats(&ms)
+			peakHeap = max(peakHeap, ms.HeapAlloc)
+		}
+		checks++
+		maxFollowed = max(maxFollowed, sum(t, p, "wolkvox_chat_followed_interactions"))
+		cases := data.Cases(origin, lastEnd)
+		var lo, hi, oldest float64
+		for _, c := range cases {
+			age := now.Sub(c.Created)
+			if c.StatusAt(now) == "open" && age <= followMaxAge-staleness {
+				lo++
+				oldest = max(oldest, age.Seconds())
+			}
+			if c.StatusAt(now.Add(-staleness)) == "open" && age <= followMaxAge+staleness {
+				hi++
+			}
+		}
+		open := sum(t, p, "wolkvox_chat_open_interactions")
+		if open < lo || open > hi {
+			t.Errorf("%v: %v cases shown open; the truth, within %v of staleness, is between %v and %v", now, open, staleness, lo, hi)
+		}
+		if got := maxValue(t, p, "wolkvox_chat_oldest_open_age_seconds"); got < oldest {
+			t.Errorf("%v: the oldest open case is %v old, the gauge says %v", now, time.Duration(oldest)*time.Second, time.Duration(got)*time.Second)
+		}
+		if days := now.Sub(t0).Hours() / 24; sum(t, p, "wolkvox_api_requests_total", "purpose=follow") > float64(ledger.DefaultFollowCallsPerDay)*days+2 {
+			t.Errorf("%v: %v follow calls in %.2f days, over the budget of %d a day", now, sum(t, p, "wolkvox_api_requests_total", "purpose=follow"), days, ledger.DefaultFollowCallsPerDay)
+		}
+	}
+	data = r.lifecycles()
+	p := r.run(t, data)
+
+	want, never := settled(data.Cases(origin, t0.Add(24*time.Hour)))
+	got := exported(t, p)
+	if got != want {
+		t.Errorf("exported %+v\nwant exactly %+v", got, want)
+	}
+	if gaveUp := sum(t, p, "wolkvox_chat_follow_given_up_total"); gaveUp != never {
+		t.Errorf("given up on %v cases; %v never closed", gaveUp, never)
+	}
+	if open := sum(t, p, "wolkvox_chat_open_interactions"); open != 0 {
+		t.Errorf("%v cases still shown open after every one closed or was given up", open)
+	}
+	follow := sum(t, p, "wolkvox_api_requests_total", "purpose=follow")
+	if follow == 0 {
+		t.Error("no follow call: the test did not exercise following")
+	}
+	info, err := os.Stat(p.cfg.StateFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d cases a day for a day, followed for %v: %d backlog checks; follow calls %v (%v new, %v revisit); at most %v cases followed; peak heap %.1f MiB (the fake's cases included); state file at the end %.1f MiB (%d case entries); exported %+v, given up %v",
+		perDay, r.until, checks, follow, sum(t, p, "wolkvox_api_requests_total", "purpose=new"), sum(t, p, "wolkvox_api_requests_total", "purpose=revisit"),
+		maxFollowed, float64(peakHeap)/(1<<20), float64(info.Size())/(1<<20), p.ledger.CaseEntries(), got, never)
+	_ = wolkvox.ReportInteractions
+}
