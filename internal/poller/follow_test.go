@@ -1,12 +1,17 @@
 package poller
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/go-kit/log"
 
 	"github.com/wolkvox-exporter/wolkvox_exporter/internal/exportertest"
 	"github.com/wolkvox-exporter/wolkvox_exporter/internal/ledger"
@@ -27,7 +32,13 @@ type followRun struct {
 	budget  int
 	until   time.Duration // how long the run lasts
 	onPoll  func(i int, now, lastEnd time.Time, p *Poller)
-	onState func(path string) // after each poll, the state file (kill -9 tests)
+	// crashEvery, when > 0, kills the poller every so many polls in the
+	// middle of a poll, after it read and counted but before it saved,
+	// and starts a new one from the state file, as kill -9 and a restart
+	// do.
+	crashEvery int
+	// crashedFollowing counts the crashes in a poll that made follow calls.
+	crashedFollowing *int
 }
 
 const followMaxAge = 4 * 24 * time.Hour
@@ -59,12 +70,27 @@ func (r followRun) run(t *testing.T, data *wolkvoxtest.Lifecycles) *Poller {
 	p := startPoller(t, cfg)
 	steps := int(r.until / cfg.Interval)
 	for i := range steps {
+		if r.crashEvery > 0 && i%r.crashEvery == r.crashEvery-1 {
+			// The poll runs to its end in a poller that then dies
+			// unsaved: its save goes to a file nobody reads again.
+			saved, err := os.ReadFile(cfg.StateFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := sum(t, p, "wolkvox_api_requests_total", "purpose=follow")
+			p.PollOnce(context.Background())
+			if r.crashedFollowing != nil && sum(t, p, "wolkvox_api_requests_total", "purpose=follow") > before {
+				*r.crashedFollowing++
+			}
+			p.Close()
+			if err := os.WriteFile(cfg.StateFile, saved, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			p = startPoller(t, cfg)
+		}
 		p.PollOnce(context.Background())
 		if r.onPoll != nil {
 			r.onPoll(i, clock.Now(), clock.Now().Add(-cfg.Delay), p)
-		}
-		if r.onState != nil {
-			r.onState(cfg.StateFile)
 		}
 		clock.Advance(cfg.Interval)
 	}
@@ -174,4 +200,111 @@ func TestFollowingCountsEveryLateChange(t *testing.T) {
 		perDay, r.until, checks, follow, sum(t, p, "wolkvox_api_requests_total", "purpose=new"), sum(t, p, "wolkvox_api_requests_total", "purpose=revisit"),
 		maxFollowed, float64(peakHeap)/(1<<20), float64(info.Size())/(1<<20), p.ledger.CaseEntries(), got, never)
 	_ = wolkvox.ReportInteractions
+}
+
+// Close-date and last-change filtering gain nothing from re-reading
+// creation windows: with following on, every number is the same as
+// without it, and following spends no call.
+func TestFollowingChangesNothingUnderCloseAndLastChangeFiltering(t *testing.T) {
+	for _, mode := range []wolkvoxtest.FilterDate{wolkvoxtest.FilterClose, wolkvoxtest.FilterLastChange} {
+		t.Run(mode.String(), func(t *testing.T) {
+			var got [2]truth
+			for i, follow := range []bool{false, true} {
+				r := followRun{perDay: 3_000, mode: mode, follow: follow, maxAge: followMaxAge, budget: ledger.DefaultFollowCallsPerDay, until: 4*24*time.Hour + 12*time.Hour}
+				p := r.run(t, r.lifecycles())
+				got[i] = exported(t, p)
+				if calls := sum(t, p, "wolkvox_api_requests_total", "purpose=follow"); calls != 0 {
+					t.Errorf("follow=%v: %v follow calls", follow, calls)
+				}
+			}
+			if got[0] != got[1] {
+				t.Errorf("without following %+v\nwith following    %+v", got[0], got[1])
+			}
+		})
+	}
+}
+
+// kill -9 in the middle of polls while cases are followed, a dozen times
+// over the run, and a restart from the state file each time: every count
+// is still exact.
+func TestCrashWhileFollowingLosesAndDoublesNothing(t *testing.T) {
+	var crashedFollowing int
+	r := followRun{perDay: 5_000, mode: wolkvoxtest.FilterCreation, follow: true, maxAge: followMaxAge, budget: ledger.DefaultFollowCallsPerDay,
+		until: 5*24*time.Hour + 3*time.Hour, crashEvery: 5, crashedFollowing: &crashedFollowing}
+	data := r.lifecycles()
+	p := r.run(t, data)
+	want, never := settled(data.Cases(t0.Add(-6*time.Minute), t0.Add(24*time.Hour)))
+	if got := exported(t, p); got != want {
+		t.Errorf("exported %+v\nwant exactly %+v", got, want)
+	}
+	if gaveUp := sum(t, p, "wolkvox_chat_follow_given_up_total"); gaveUp != never {
+		t.Errorf("given up on %v cases; %v never closed", gaveUp, never)
+	}
+	if crashedFollowing < 3 {
+		t.Errorf("%d crashes in a poll that followed cases: the test did not exercise following", crashedFollowing)
+	}
+	t.Logf("%d crashes, %d of them in a poll that made follow calls", int(r.until/(5*time.Minute))/r.crashEvery, crashedFollowing)
+}
+
+// A case still open at the max-age is given up once: counted, logged in
+// one line, no longer shown open, and its close, when it comes days
+// later, is never counted.
+func TestCaseOpenPastTheMaxAgeIsGivenUpOnce(t *testing.T) {
+	created := t0.Add(30 * time.Second)
+	late := wolkvoxtest.Case{ID: "late-1", Channel: "Email", AgentName: "ANA", SkillID: "101", Created: created,
+		Closed: created.Add(followMaxAge + 12*time.Hour), Surveyed: created.Add(followMaxAge + 13*time.Hour), Survey: "5",
+		Typified: created.Add(followMaxAge + 12*time.Hour), CodAct: "RESUELTO"}
+	onTime := late
+	onTime.ID, onTime.Closed, onTime.Surveyed, onTime.Typified = "late-2", created.Add(3*24*time.Hour), time.Time{}, created.Add(3*24*time.Hour)
+	data := &wolkvoxtest.Lifecycles{Location: bogota, Extra: []wolkvoxtest.Case{late, onTime}}
+	clock := exportertest.NewClock(t0)
+	srv := wolkvoxtest.NewServer(wolkvoxtest.Config{Location: bogota, Data: data, Now: clock.Now, TB: t})
+	t.Cleanup(srv.Close)
+	r := followRun{follow: true, maxAge: followMaxAge, budget: ledger.DefaultFollowCallsPerDay}
+	cfg := r.config(t, srv, clock)
+	var logs syncBuffer
+	cfg.Logger = log.NewLogfmtLogger(&logs)
+	p := startPoller(t, cfg)
+	for clock.Now().Before(t0.Add(followMaxAge + 2*24*time.Hour)) {
+		p.PollOnce(context.Background())
+		if at := clock.Now().Sub(created); at > 26*time.Hour && at < followMaxAge-6*time.Hour {
+			if open := sum(t, p, "wolkvox_chat_open_interactions"); open < 1 {
+				t.Fatalf("at %v of age: the late case is not shown open", at)
+			}
+		}
+		clock.Advance(cfg.Interval)
+	}
+	if got := sum(t, p, "wolkvox_chat_follow_given_up_total", "channel=Email"); got != 1 {
+		t.Errorf("given up = %v, want 1", got)
+	}
+	if got := sum(t, p, "wolkvox_chat_interactions_closed_total"); got != 1 {
+		t.Errorf("closed = %v, want only the case closed on time (1): a case given up is never counted closed", got)
+	}
+	if got := sum(t, p, "wolkvox_chat_survey_score"); got != 0 {
+		t.Errorf("surveys = %v: the given-up case's survey was counted", got)
+	}
+	if open := sum(t, p, "wolkvox_chat_open_interactions"); open != 0 {
+		t.Errorf("%v shown open after the give-up", open)
+	}
+	if n := strings.Count(logs.String(), "gave up following"); n != 1 {
+		t.Errorf("%d log lines about giving up, want 1:\n%s", n, logs.String())
+	}
+}
+
+// syncBuffer is a log destination the test reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
