@@ -25,13 +25,13 @@ import (
 // platform closes at about 23 h, and cases that never close. Following is
 // on, with a max-age of four days.
 type followRun struct {
-	perDay  int
-	mode    wolkvoxtest.FilterDate
-	follow  bool
-	maxAge  time.Duration
-	budget  int
-	until   time.Duration // how long the run lasts
-	onPoll  func(i int, now, lastEnd time.Time, p *Poller)
+	perDay int
+	mode   wolkvoxtest.FilterDate
+	follow bool
+	maxAge time.Duration
+	budget int
+	until  time.Duration // how long the run lasts
+	onPoll func(i int, now, lastEnd time.Time, p *Poller)
 	// crashEvery, when > 0, kills the poller every so many polls in the
 	// middle of a poll, after it read and counted but before it saved,
 	// and starts a new one from the state file, as kill -9 and a restart
