@@ -84,7 +84,7 @@ var requiredAlerts = []string{
 	"WolkvoxTransferSpike", "WolkvoxConferenceSpike", "WolkvoxExporterDown", "WolkvoxReportFailing",
 	"WolkvoxReportStale", "WolkvoxReportEmpty", "WolkvoxQuotaBurn", "WolkvoxChatBacklogHigh", "WolkvoxSurveyScoreLow",
 	"WolkvoxChatOldestOpenCase", "WolkvoxStateSaveFailing", "WolkvoxConfigReloadFailed",
-	"WolkvoxQueueBackingUp", "WolkvoxServiceLevelBelowTarget", "WolkvoxAbandonRateHigh",
+	"WolkvoxQueueBackingUp", "WolkvoxServiceLevelBelowTarget", "WolkvoxAbandonRateHigh", "WolkvoxChatOpenPastTarget",
 }
 
 func TestEveryAlertIsDocumentedAndTested(t *testing.T) {
