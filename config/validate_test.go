@@ -115,6 +115,51 @@ func TestDurationsAreBounded(t *testing.T) {
 	}
 }
 
+// Following's settings: a budget and a max-age within bounds while it is
+// on, nothing asked of them while it is off, and a target per operation.
+func TestFollowSettingsAreChecked(t *testing.T) {
+	token := write(t, t.TempDir(), "token", "tok")
+	on, off := true, false
+	zero, many := 0, 100_001
+	d := func(s string) *model.Duration { v, _ := model.ParseDuration(s); return &v }
+	follow := builtin
+	follow.ChatFollow, follow.ChatFollowMaxAge, follow.ChatFollowCallsPerDay = true, 14*24*time.Hour, 288
+	cases := []struct {
+		polling Polling
+		targets *Targets
+		want    string
+	}{
+		{Polling{ChatFollowCallsPerDay: &zero}, nil, "chat_follow_max_calls_per_day must be between 1 and 100000, not 0 (turn following off with chat_follow: false)"},
+		{Polling{ChatFollowCallsPerDay: &many}, nil, "chat_follow_max_calls_per_day must be between 1 and 100000"},
+		{Polling{ChatFollowMaxAge: d("60d")}, nil, "chat_follow_max_age must be between 1d and 31d, not 60d"},
+		{Polling{ChatFollowMaxAge: d("2h")}, nil, "chat_follow_max_age must be between 1d and 31d, not 2h"},
+		{Polling{ChatFollow: &on}, &Targets{ChatOpenAge: model.Duration(-time.Hour)}, "chat_open_age must be between 0"},
+		{Polling{ChatFollow: &on}, &Targets{Skills: map[string]Targets{"101": {ChatOpenAge: model.Duration(time.Hour)}}}, "chat_open_age is the operation's, not a skill's"},
+		{Polling{ChatFollow: &off, ChatFollowCallsPerDay: &zero, ChatFollowMaxAge: d("60d")}, nil, ""},
+	}
+	for _, tc := range cases {
+		tc.polling.Targets = tc.targets
+		op := Operation{Name: "op", Server: "0002", TokenFile: token, Timezone: "America/Bogota", Polling: tc.polling}
+		r, problems := resolve(op, Polling{}, follow, FromFile)
+		switch {
+		case tc.want == "" && len(problems) != 0:
+			t.Errorf("%+v: %v, want none", tc.polling, problems)
+		case tc.want != "" && (len(problems) == 0 || !strings.Contains(problems[0], tc.want)):
+			t.Errorf("%+v: %v, want %q", tc.polling, problems, tc.want)
+		case tc.want == "" && r.ChatFollow:
+			t.Errorf("chat_follow: false left following on")
+		}
+	}
+	_, errs := ResolveFlags(Operation{Name: "op", Server: "0002", TokenFile: token, Timezone: "America/Bogota", Polling: Polling{ChatFollowCallsPerDay: &zero}}, "", follow)
+	if len(errs) == 0 || !strings.Contains(errs[0].Error(), "--chat.follow.max-calls-per-day must be between 1 and 100000, not 0 (turn following off with --no-chat.follow)") {
+		t.Errorf("flags: %v", errs)
+	}
+	r, problems := resolve(Operation{Name: "op", Server: "0002", TokenFile: token, Timezone: "America/Bogota"}, Polling{}, follow, FromFile)
+	if len(problems) != 0 || !r.ChatFollow || r.ChatFollowCallsPerDay != 288 || r.ChatFollowMaxAge != 14*24*time.Hour || time.Duration(r.Targets.ChatOpenAge) != 48*time.Hour {
+		t.Errorf("the defaults: %+v %v", r, problems)
+	}
+}
+
 // The cost and clear-text warnings apply to every operation, not only the
 // flags' one.
 func TestWarningsApplyToEveryOperation(t *testing.T) {
