@@ -14,8 +14,8 @@ import (
 // strings and 64-bit times), kept here only to measure the compact entry
 // against it in the same run.
 type legacyCaseEntry struct {
-	at, created     int64
-	flags           uint8
+	at, created    int64
+	flags          uint8
 	channel, skill string
 }
 
