@@ -273,7 +273,9 @@ func (r Resolved) checkDurations(src Source) []string {
 	if r.ChatFollow {
 		// Past the revisit's reach, and within what a state file and the
 		// book hold sensibly.
-		within("chat_follow_max_age", r.ChatFollowMaxAge, max(r.ChatRevisit, time.Hour), MaxFollowAge, false)
+		// Past the revisit sweep's reach (the horizon and an eighth) and
+		// a poll: a case given up younger could be read again by a sweep.
+		within("chat_follow_max_age", r.ChatFollowMaxAge, max(r.ChatRevisit+r.ChatRevisit/8+r.Interval, time.Hour).Round(time.Minute), MaxFollowAge, false)
 	}
 	if r.MaxCatchup < r.Interval || r.MaxCatchup > MaxDuration {
 		problems = append(problems, fmt.Sprintf("%s (%v) must be at least one %s (%v) and at most %v",

@@ -207,7 +207,8 @@ func (a *Aggregate) applyInteractions(d *dedupe[caseEntry], recs []wolkvox.Inter
 		c := &recs[i]
 		key := d.caseKey(c)
 		e, known := d.seen[key]
-		if only != nil && (!known || !only(e)) {
+		if (only != nil && (!known || !only(e))) || e.flags&seenGivenUp != 0 {
+			// Not this read's to count, or given up: only seen again.
 			a.duplicates.add(1, report)
 			continue
 		}

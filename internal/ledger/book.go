@@ -52,7 +52,7 @@ func (l *Ledger) settle() time.Duration {
 // held reports whether following keeps e in the book at now (Unix
 // seconds), whenever it was last read.
 func (l *Ledger) held(e caseEntry, now int64) bool {
-	if !l.follow.Enabled || e.created == 0 || int64(e.created) < now-int64(l.follow.MaxAge/time.Second) {
+	if !l.follow.Enabled || e.created == 0 || e.flags&seenGivenUp != 0 || int64(e.created) < now-int64(l.follow.MaxAge/time.Second) {
 		return false
 	}
 	if e.open() {
@@ -65,29 +65,37 @@ func (l *Ledger) held(e caseEntry, now int64) bool {
 }
 
 // pruneCases forgets the cases that are neither held nor recently read,
-// giving up, once each, on those still open past the follow max-age.
+// giving up, once each, on those still open past the follow max-age. A
+// case given up stays as a tombstone until twice the max-age after its
+// creation: a revisit, or under last-change filtering a new window, may
+// still return it, and it must be seen again, not counted anew.
 func (l *Ledger) pruneCases(now time.Time) {
 	d := l.cases
 	unix := now.Unix()
 	cutoff := now.Add(-d.retention).Unix()
-	maxAge := unix - int64(l.follow.MaxAge/time.Second)
+	maxAge := int64(l.follow.MaxAge / time.Second)
 	var gaveUp int
 	for k, e := range d.seen {
 		switch {
 		case l.held(e, unix):
 			continue
-		case l.follow.Enabled && e.open() && e.created != 0 && int64(e.created) < maxAge:
+		case e.flags&seenGivenUp != 0:
+			if int64(e.created) < unix-2*maxAge && e.lastSeen() < cutoff {
+				delete(d.seen, k)
+			}
+		case l.follow.Enabled && e.open() && e.created != 0 && int64(e.created) < unix-maxAge:
 			// Open past the max-age: given up, whenever last read.
 			labels := l.agg.caseLabels.get(e.labels)
 			l.agg.givenUp.add(1, labels.channel, labels.skill)
 			gaveUp++
-			delete(d.seen, k)
+			e.flags |= seenGivenUp
+			d.seen[k] = e
 		case e.lastSeen() < cutoff:
 			delete(d.seen, k)
 		}
 	}
 	l.GivenUp += gaveUp
-	d.prune(now) // the count bound; held entries are recent by then, or few
+	d.bound() // the count bound alone: retention is decided above
 }
 
 // AgeBands are the ages the open cases are counted past, the older_than
@@ -129,7 +137,7 @@ func (l *Ledger) backlog(now time.Time, horizon, target time.Duration, reach tim
 		if l.held(e, unix) && int64(e.created) < reach.Unix() {
 			b.followed++
 		}
-		if !e.open() || e.created == 0 || int64(e.created) < since {
+		if !e.open() || e.created == 0 || e.flags&seenGivenUp != 0 || int64(e.created) < since {
 			continue
 		}
 		k := l.agg.caseLabels.get(e.labels)
@@ -151,7 +159,7 @@ func (l *Ledger) backlog(now time.Time, horizon, target time.Duration, reach tim
 		// Past the target only when its last read saw it open past the
 		// target: a stale read never raises the alert for a case that
 		// may have closed in time.
-		if target > 0 && float64(int64(e.at)-int64(e.created)) > target.Seconds() {
+		if target > 0 && l.follow.Enabled && float64(int64(e.at)-int64(e.created)) > target.Seconds() {
 			b.pastTarget[k.channel]++
 		}
 		b.staleness = max(b.staleness, float64(unix-e.lastSeen()))

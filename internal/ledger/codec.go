@@ -307,7 +307,7 @@ func (l *Ledger) readCases(tr *crcReader, clamp func(uint64) int64) error {
 		}
 		at := uint64(binary.LittleEndian.Uint32(buf[8:]))
 		l.cases.seen[binary.LittleEndian.Uint64(buf[:8])] = caseEntry{
-			at: clampSeconds(clamp(at)), created: binary.LittleEndian.Uint32(buf[12:]), done: binary.LittleEndian.Uint32(buf[16:]),
+			at: clampSeconds(clamp(at)), created: binary.LittleEndian.Uint32(buf[12:]), done: clampSeconds(clamp(uint64(binary.LittleEndian.Uint32(buf[16:])))),
 			flags: flags, labels: index[pair],
 		}
 	}
@@ -348,7 +348,10 @@ func (l *Ledger) readCasesV2(tr *crcReader, clamp func(uint64) int64) error {
 		}
 		e := caseEntry{
 			at: clampSeconds(clamp(binary.LittleEndian.Uint64(buf[8:]))), created: clampSeconds(int64(binary.LittleEndian.Uint64(buf[16:]))),
-			flags: flags | seenLabelled, labels: l.agg.caseLabels.intern(chatKey{channel, skill}),
+			flags: flags, labels: l.agg.caseLabels.intern(chatKey{channel, skill}),
+		}
+		if channel != "" {
+			e.flags |= seenLabelled // not one a version 1 file left without labels
 		}
 		if e.flags&(seenClosed|seenArchived) != 0 {
 			e.done = e.at // not kept by version 2: as of its last read

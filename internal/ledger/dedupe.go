@@ -23,6 +23,7 @@ const (
 	seenArchived
 	seenOpen     // seen with status open at least once
 	seenLabelled // labels set (version 1 state files kept none)
+	seenGivenUp  // given up by following: only ever seen again
 )
 
 // entry is what dedupe keeps of one record.
@@ -159,6 +160,12 @@ func (d *dedupe[E]) prune(now time.Time) {
 			delete(d.seen, k)
 		}
 	}
+	d.bound()
+}
+
+// bound drops the least recently seen entries while there are more than
+// max.
+func (d *dedupe[E]) bound() {
 	excess := len(d.seen) - d.max
 	if excess <= 0 {
 		return

@@ -98,7 +98,9 @@ func (f *FilterDiagnosis) Contradictory() bool {
 
 // CreationLike reports whether following's re-reads can serve: the filter
 // is date_creation, or not settled but not close_date (open cases have
-// come back) nor last_change (ruled out).
+// come back) and not ruled out as date_creation. While last_change is
+// still possible following reads, and counts nothing wrong there: it only
+// counts changes to cases it awaits, once each.
 func (f *FilterDiagnosis) CreationLike() bool {
 	switch f.Verdict() {
 	case filterCreation:

@@ -90,9 +90,12 @@ func (l *Ledger) Refill(now time.Time) {
 	f := &l.Follow
 	perSecond := float64(l.follow.CallsPerDay) / 86400
 	limit := max(perSecond*3600, 2)
-	if f.Refilled.IsZero() || now.Before(f.Refilled) {
-		f.Refilled = now
-		f.Allowance = max(f.Allowance, min(limit, 2))
+	switch {
+	case f.Refilled.IsZero():
+		f.Refilled, f.Allowance = now, min(limit, 2)
+		return
+	case now.Before(f.Refilled):
+		f.Refilled = now // a clock stepped back earns nothing
 		return
 	}
 	f.Allowance = min(limit, f.Allowance+now.Sub(f.Refilled).Seconds()*perSecond)
@@ -146,6 +149,9 @@ func (l *Ledger) FollowDue(now, reach, origin time.Time) []FollowWork {
 		}
 		out = append(out, FollowWork{Tier: i, Windows: l.followWindows(from, to, now.Unix(), maxSpan)})
 	}
+	// The stalest tier first, so that a budget too small for every tier
+	// makes each staler in turn rather than starving the oldest.
+	slices.SortStableFunc(out, func(a, b FollowWork) int { return f.Tiers[a.Tier].Done.Compare(f.Tiers[b.Tier].Done) })
 	return out
 }
 

@@ -100,7 +100,14 @@ func New(cfg Settings) *Ledger {
 func (l *Ledger) prune(now time.Time) {
 	l.transfers.prune(now)
 	l.pruneCases(now)
-	cutoff := now.Add(-l.cases.retention).Unix()
+	// Following re-reads creation windows up to the max-age: a poison
+	// second is remembered as long, so that it is not isolated and
+	// counted again at every pass.
+	keep := l.cases.retention
+	if l.follow.Enabled {
+		keep += l.follow.MaxAge
+	}
+	cutoff := now.Add(-keep).Unix()
 	for k, end := range l.Poisoned {
 		if end < cutoff {
 			delete(l.Poisoned, k)

@@ -56,6 +56,9 @@ func (p *Poller) follow(ctx context.Context, now time.Time) {
 					}
 					return
 				}
+				// Piece by piece: a pass the budget cuts between the
+				// pieces of a window goes on from the next one.
+				l.FollowRead(work.Tier, window.End)
 			}
 			l.FollowRead(work.Tier, w.End)
 		}
