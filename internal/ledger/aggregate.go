@@ -237,7 +237,16 @@ func (a *Aggregate) applyInteractions(d *dedupe[caseEntry], recs []wolkvox.Inter
 		newFlags := flags &^ e.flags
 		e.flags |= flags
 		if newFlags&(seenClosed|seenArchived) != 0 && e.done == 0 {
-			e.done = unixSeconds(end)
+			// Settled a day after the close itself, not after the read
+			// that saw it: a backfill applies a close dated later at the
+			// end of the day it read, and its survey may still be to
+			// come a day after that. A close date absurdly far from the
+			// read is not believed.
+			done := end
+			if !c.Closed.IsZero() && c.Closed.Before(end.Add(wolkvox.DefaultMaxWindow)) {
+				done = c.Closed
+			}
+			e.done = unixSeconds(done)
 		}
 		d.seen[key] = e
 		if known {

@@ -56,6 +56,7 @@ func (p *Poller) follow(ctx context.Context, now time.Time) {
 					}
 					return
 				}
+				level.Debug(p.logger).Log("msg", "followed cases read again", "report", report, "tier", work.Tier, "window", p.formatWindow(window), "calls", stats.Calls)
 				// Piece by piece: a pass the budget cuts between the
 				// pieces of a window goes on from the next one.
 				l.FollowRead(work.Tier, window.End)
