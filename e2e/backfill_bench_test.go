@@ -22,8 +22,9 @@ import (
 // the blocks' size on disk. Then, for the memory a live exporter needs for
 // the same operation, it starts the exporter on the backfill's state file
 // (its ledger as a live exporter's after days of running) with the
-// production --chat.revisit=24h, lets it catch up and revisit for a
-// minute, and reports its peak memory.
+// production --chat.revisit=24h, lets it catch up, revisit and follow the
+// cases still open for a minute, and reports its peak memory, with
+// following on and off.
 // WOLKVOX_BACKFILL_DAYS sets the days (default 2; 30 for a month).
 // Reproduce: WOLKVOX_BACKFILL_DAYS=2 go test ./e2e -run '^$' -bench BackfillMonth -benchtime 1x -timeout 2h
 func BenchmarkBackfillMonth(b *testing.B) {
@@ -91,24 +92,37 @@ func BenchmarkBackfillMonth(b *testing.B) {
 			}
 		})
 	}
-	b.Run("live", func(b *testing.B) {
-		for b.Loop() {
-			live := exportertest.Start(b, bin, []string{"WOLKVOX_TOKEN=" + api.Token()}, "--wolkvox.url="+api.URL, "--wolkvox.operation=big",
-				"--storage.state-file="+filepath.Join(out, "big.state"), "--poll.interval=2s", "--chat.revisit=24h")
-			time.Sleep(time.Minute)
-			// The peak so far of the process's own memory, read while it
-			// runs (see timeBin for why not from its rusage).
-			status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", live.Cmd.Process.Pid))
-			m := regexp.MustCompile(`VmHWM:\s*(\d+) kB`).FindSubmatch(status)
-			live.Stop(b)
-			if m == nil {
-				b.Fatalf("no VmHWM in /proc status:\n%s", status)
+	// The live exporter with following on (the default) and off, each on
+	// a copy of the backfill's state file: the same ledger, measured in
+	// the same run.
+	state, err := os.ReadFile(filepath.Join(out, "big.state"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, follow := range []string{"--chat.follow", "--no-chat.follow"} {
+		b.Run("live/"+strings.TrimPrefix(follow, "--"), func(b *testing.B) {
+			for b.Loop() {
+				file := filepath.Join(b.TempDir(), "big.state")
+				if err := os.WriteFile(file, state, 0o600); err != nil {
+					b.Fatal(err)
+				}
+				live := exportertest.Start(b, bin, []string{"WOLKVOX_TOKEN=" + api.Token()}, "--wolkvox.url="+api.URL, "--wolkvox.operation=big",
+					"--storage.state-file="+file, "--poll.interval=2s", "--chat.revisit=24h", follow, "--log.level=debug")
+				time.Sleep(time.Minute)
+				// The peak so far of the process's own memory, read while it
+				// runs (see timeBin for why not from its rusage).
+				status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", live.Cmd.Process.Pid))
+				m := regexp.MustCompile(`VmHWM:\s*(\d+) kB`).FindSubmatch(status)
+				live.Stop(b)
+				if m == nil {
+					b.Fatalf("no VmHWM in /proc status:\n%s", status)
+				}
+				kib, _ := strconv.ParseFloat(string(m[1]), 64)
+				b.ReportMetric(kib/1024, "MiB-maxrss")
+				b.ReportMetric(float64(strings.Count(live.Log(), "followed cases read again")), "follow-reads")
 			}
-			kib, _ := strconv.ParseFloat(string(m[1]), 64)
-			b.ReportMetric(kib/1024, "MiB-maxrss")
-			b.ReportMetric(float64(strings.Count(live.Log(), "\n")), "log-lines")
-		}
-	})
+		})
+	}
 }
 
 func lastLines(s string, n int) []string {

@@ -133,8 +133,11 @@ func (l *Ledger) backlog(now time.Time, horizon, target time.Duration, reach tim
 		b.olderThan[ch] = make([]float64, len(ageBands))
 		b.pastTarget[ch] = 0
 	}
+	// Only where following reads: under close-date or last-change
+	// filtering it keeps cases, and reads none of them again.
+	reads := l.Filter.CreationLike()
 	for _, e := range l.cases.seen {
-		if l.held(e, unix) && int64(e.created) < reach.Unix() {
+		if reads && l.held(e, unix) && int64(e.created) < reach.Unix() {
 			b.followed++
 		}
 		if !e.open() || e.created == 0 || e.flags&seenGivenUp != 0 || int64(e.created) < since {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -307,4 +308,60 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// BenchmarkFollowSteadyState runs a large operation (100,000 cases a day,
+// a quarter of its e-mails answered 30 hours to 6 days after they open,
+// an eighth of all cases never closed) for WOLKVOX_FOLLOW_DAYS days (7 by
+// default) in creation mode with the defaults, and reports what following
+// costs once it is steady: its calls on the last day against the budget,
+// the cases followed and held in the book, the state file and peak heap.
+//
+//	go test ./internal/poller -run '^$' -bench FollowSteadyState -benchtime 1x -timeout 1h
+func BenchmarkFollowSteadyState(b *testing.B) {
+	days := 7
+	if n, err := strconv.Atoi(os.Getenv("WOLKVOX_FOLLOW_DAYS")); err == nil && n > 1 {
+		days = n
+	}
+	for b.Loop() {
+		clock := exportertest.NewClock(t0)
+		data := &wolkvoxtest.Lifecycles{Seed: 21, Location: bogota, PerMinute: 100_000 / (24 * 60), BodyBytes: 16, FilterOn: wolkvoxtest.FilterCreation,
+			LongEmails: wolkvoxtest.LongEmails{Percent: 25, Min: 30 * time.Hour, Max: 6 * 24 * time.Hour}}
+		srv := wolkvoxtest.NewServer(wolkvoxtest.Config{Location: bogota, Data: data, Now: clock.Now, TB: b, ForgetServed: true})
+		cfg := testConfig(srv, clock)
+		cfg.Revisit = 24 * time.Hour
+		cfg.StateFile = filepath.Join(b.TempDir(), "state")
+		cfg.Follow = ledger.FollowSettings{Enabled: true, MaxAge: ledger.DefaultFollowMaxAge, CallsPerDay: ledger.DefaultFollowCallsPerDay}
+		p, err := New(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		calls := func() float64 { return sum(b, p, "wolkvox_api_requests_total", "purpose=follow") }
+		var lastDay, peakHeap uint64
+		var ms runtime.MemStats
+		steps := days * 24 * 12
+		for i := range steps {
+			if i == steps-24*12 {
+				lastDay = uint64(calls())
+			}
+			p.PollOnce(context.Background())
+			if i%72 == 0 {
+				runtime.ReadMemStats(&ms)
+				peakHeap = max(peakHeap, ms.HeapAlloc)
+			}
+			clock.Advance(cfg.Interval)
+		}
+		info, err := os.Stat(cfg.StateFile)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(calls()-float64(lastDay), "follow-calls/last-day")
+		b.ReportMetric(sum(b, p, "wolkvox_chat_followed_interactions"), "followed")
+		b.ReportMetric(float64(p.ledger.CaseEntries()), "book-entries")
+		b.ReportMetric(sum(b, p, "wolkvox_chat_open_staleness_seconds")/3600, "staleness-h")
+		b.ReportMetric(float64(info.Size())/(1<<20), "state-MiB")
+		b.ReportMetric(float64(peakHeap)/(1<<20), "peak-heap-MiB")
+		p.Close()
+		srv.Close()
+	}
 }

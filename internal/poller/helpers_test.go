@@ -54,7 +54,7 @@ func startPoller(t *testing.T, cfg Config) *Poller {
 }
 
 // gather returns the poller's metrics as families by name.
-func gather(t *testing.T, p *Poller) map[string]*dto.MetricFamily {
+func gather(t testing.TB, p *Poller) map[string]*dto.MetricFamily {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(p.Collector())
@@ -71,7 +71,7 @@ func gather(t *testing.T, p *Poller) map[string]*dto.MetricFamily {
 
 // sum adds the values of name's series whose labels include match
 // ("k=v" pairs). For a histogram or summary it adds the sample counts.
-func sum(t *testing.T, p *Poller, name string, match ...string) float64 {
+func sum(t testing.TB, p *Poller, name string, match ...string) float64 {
 	t.Helper()
 	mf := gather(t, p)[name]
 	if mf == nil {
