@@ -23,6 +23,10 @@ func (p *Poller) follow(ctx context.Context, now time.Time) {
 		// a window read again returns other closes than its cases'; under
 		// last-change filtering every change comes back in a new window.
 		// Following keeps the open cases in the book, and reads nothing.
+		if v := l.Filter.Verdict(); v != p.followIdleLogged && v != "unknown" {
+			p.followIdleLogged = v
+			level.Info(p.logger).Log("msg", "chat_4 filters on "+v+": following open cases has nothing to read again and spends no call; it keeps open cases in the book so the backlog shows them at any age", "report", wolkvox.ReportInteractions)
+		}
 		return
 	}
 	report := wolkvox.ReportInteractions

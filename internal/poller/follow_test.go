@@ -40,6 +40,7 @@ type followRun struct {
 	crashEvery int
 	// crashedFollowing counts the crashes in a poll that made follow calls.
 	crashedFollowing *int
+	logger           log.Logger
 }
 
 const followMaxAge = 4 * 24 * time.Hour
@@ -58,6 +59,9 @@ func (r followRun) config(t *testing.T, srv *wolkvoxtest.Server, clock *fakeCloc
 	cfg.StateFile = filepath.Join(t.TempDir(), "state")
 	cfg.Follow = ledger.FollowSettings{Enabled: r.follow, MaxAge: r.maxAge, CallsPerDay: r.budget}
 	cfg.OpenTarget = 48 * time.Hour
+	if r.logger != nil {
+		cfg.Logger = r.logger
+	}
 	return cfg
 }
 
@@ -211,11 +215,17 @@ func TestFollowingChangesNothingUnderCloseAndLastChangeFiltering(t *testing.T) {
 		t.Run(mode.String(), func(t *testing.T) {
 			var got [2]truth
 			for i, follow := range []bool{false, true} {
-				r := followRun{perDay: 3_000, mode: mode, follow: follow, maxAge: followMaxAge, budget: ledger.DefaultFollowCallsPerDay, until: 4*24*time.Hour + 12*time.Hour}
+				var logs syncBuffer
+				r := followRun{perDay: 3_000, mode: mode, follow: follow, maxAge: followMaxAge, budget: ledger.DefaultFollowCallsPerDay, until: 4*24*time.Hour + 12*time.Hour,
+					logger: log.NewLogfmtLogger(&logs)}
 				p := r.run(t, r.lifecycles())
 				got[i] = exported(t, p)
 				if calls := sum(t, p, "wolkvox_api_requests_total", "purpose=follow"); calls != 0 {
 					t.Errorf("follow=%v: %v follow calls", follow, calls)
+				}
+				said := strings.Count(logs.String(), "following open cases has nothing to read again")
+				if follow && said != 1 || !follow && said != 0 {
+					t.Errorf("follow=%v: the log says %d times that following reads nothing", follow, said)
 				}
 			}
 			if got[0] != got[1] {

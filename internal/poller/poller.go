@@ -91,6 +91,9 @@ type Poller struct {
 	unsaved bool
 	// revisitPending is set while the last revisit failed.
 	revisitPending bool
+	// followIdleLogged is the filter verdict for which following last
+	// said it has nothing to read, so that it says so once.
+	followIdleLogged string
 }
 
 // New returns a Poller for cfg, which config has validated. It loads the state file, if one
