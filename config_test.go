@@ -219,13 +219,15 @@ func TestConfigCheckRefusesAPlanOverQuota(t *testing.T) {
   - {name: small, server: "0002", token_file: %s, timezone: America/Bogota, daily_quota: 1000, realtime_interval: %s}
 `, token, realtime))
 	}
-	// 576 new windows + 96 revisits + 576 snapshots + 24 token_info.
+	// 576 new windows + 96 revisits + 288 following's budget + 576
+	// snapshots + 24 token_info.
 	code, out := runCheck(t, "--config.file="+file("5m"))
 	if code != 2 || !strings.Contains(out, "operation small: its settings plan 1560 calls a day, more than its daily_quota of 1000") || strings.Count(strings.TrimSpace(out), "\n") != 0 {
 		t.Errorf("a plan over quota: exit %d\n%s", code, out)
 	}
-	if code, out := runCheck(t, "--config.file="+file("0s")); code != 0 {
-		t.Errorf("real time off, 696 calls a day: exit %d\n%s", code, out)
+	code, out = runCheck(t, "--config.file="+file("0s"))
+	if code != 0 || !strings.Contains(out, "operation small plans 984 calls a day: 576 new windows, 96 revisits, up to 288 following open cases, 24 real time (98% of daily_quota 1000)") {
+		t.Errorf("real time off, 984 calls a day: exit %d\n%s", code, out)
 	}
 }
 

@@ -37,6 +37,7 @@ import (
 	"github.com/wolkvox-exporter/wolkvox_exporter/config"
 	"github.com/wolkvox-exporter/wolkvox_exporter/internal/demo"
 	"github.com/wolkvox-exporter/wolkvox_exporter/internal/ledger"
+	"github.com/wolkvox-exporter/wolkvox_exporter/internal/poller"
 	"github.com/wolkvox-exporter/wolkvox_exporter/internal/safefile"
 	"github.com/wolkvox-exporter/wolkvox_exporter/internal/supervisor"
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
@@ -233,6 +234,11 @@ func checkConfig(ops *operations, w io.Writer) int {
 		return 2
 	}
 	fmt.Fprintf(w, "%s: configuration is good: %d operation(s)\n", exporterName, len(cfgs))
+	for _, cfg := range cfgs {
+		p := poller.PlanOf(cfg)
+		fmt.Fprintf(w, "%s: operation %s plans %.0f calls a day: %.0f new windows, %.0f revisits, %s, %.0f real time%s\n", exporterName, cfg.Operation,
+			poller.PlannedCallsPerDay(cfg), p.NewWindows, p.Revisits, followPlan(cfg), p.Realtime, quotaShare(cfg))
+	}
 	return 0
 }
 

@@ -140,6 +140,22 @@ func logPlans(cfgs []poller.Config, logger log.Logger) {
 	}
 }
 
+// followPlan is following's share of the plan, as --config.check says it.
+func followPlan(cfg poller.Config) string {
+	if !cfg.Follow.Enabled {
+		return "following off"
+	}
+	return "up to " + strconv.Itoa(cfg.Follow.CallsPerDay) + " following open cases"
+}
+
+// quotaShare is the plan against a known daily quota.
+func quotaShare(cfg poller.Config) string {
+	if cfg.DailyQuota <= 0 {
+		return " (daily_quota unknown)"
+	}
+	return fmt.Sprintf(" (%.0f%% of daily_quota %.0f)", 100*poller.PlannedCallsPerDay(cfg)/cfg.DailyQuota, cfg.DailyQuota)
+}
+
 // followCalls is following's share of the plan, as the log shows it.
 func followCalls(cfg poller.Config) string {
 	if !cfg.Follow.Enabled {

@@ -18,16 +18,34 @@ import (
 // schedule the poller itself follows (ledger.NewRevisitPlan), so the figure a
 // page shows cannot drift from the calls the poller makes.
 func PlannedCallsPerDay(cfg Config) float64 {
+	p := PlanOf(cfg)
+	return p.NewWindows + p.Revisits + p.Follow + p.Realtime
+}
+
+// Plan is what an operation's settings plan to spend a day, by purpose.
+type Plan struct {
+	NewWindows, Revisits float64
+	// Follow is following's budget, the most it may spend.
+	Follow float64
+	// Realtime is the snapshots and token_info.
+	Realtime float64
+}
+
+// PlanOf is cfg's plan, by purpose (see PlannedCallsPerDay).
+func PlanOf(cfg Config) Plan {
 	if cfg.Interval <= 0 {
-		return 0
+		return Plan{}
 	}
 	day := float64(24 * time.Hour)
-	polls := day / float64(cfg.Interval)
-	follow := 0.0
-	if cfg.Follow.Enabled {
-		follow = float64(cfg.Follow.CallsPerDay)
+	p := Plan{
+		NewWindows: day / float64(cfg.Interval) * float64(len(wolkvox.Reports)),
+		Revisits:   ledger.NewRevisitPlan(cfg.Revisit, cfg.Interval).CallsPerDay(cfg.Interval),
+		Realtime:   cfg.Realtime.callsPerDay(),
 	}
-	return polls*float64(len(wolkvox.Reports)) + ledger.NewRevisitPlan(cfg.Revisit, cfg.Interval).CallsPerDay(cfg.Interval) + cfg.Realtime.callsPerDay() + follow
+	if cfg.Follow.Enabled {
+		p.Follow = float64(cfg.Follow.CallsPerDay)
+	}
+	return p
 }
 
 // schedule holds when a poller's next poll is due, for the landing page.
