@@ -63,6 +63,7 @@ type flags struct {
 	follow                                *bool
 	followMaxAge                          *model.Duration
 	followCalls                           *int
+	openAgeTarget                         *model.Duration
 	intervalSet, delaySet, revisitSet     bool
 	realtimeInterval, quotaInterval       *time.Duration
 	realtimeSet, quotaSet                 bool
@@ -122,6 +123,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 		revisit:          app.Flag("chat.revisit", "Re-read chat_4 over this trailing horizon, so that cases closed, surveyed or typified after they were first read are counted. 0 turns it off. With --demo, 30m unless given.").Default("24h").Duration(),
 		follow:           app.Flag("chat.follow", "Keep following chat_4 cases still open beyond --chat.revisit: re-read only the creation windows that hold them, so that every late close, survey and typification is counted and the backlog is true. Costs at most --chat.follow.max-calls-per-day. Turn off with --no-chat.follow.").Default("true").Bool(),
 		followMaxAge:     durationFlag(app.Flag("chat.follow.max-age", "Give up on a case still open this long after its creation: it is counted in wolkvox_chat_follow_given_up_total, no longer shown open, and a later close is not counted.").Default("14d")),
+		openAgeTarget:    durationFlag(app.Flag("chat.open-age-target", "The age by which an open chat_4 case should be closed: wolkvox_chat_open_past_target_interactions and the WolkvoxChatOpenPastTarget alert. Per operation: targets: chat_open_age. Must be below --chat.follow.max-age.").Default("48h")),
 		followCalls:      app.Flag("chat.follow.max-calls-per-day", "The most calls a day following may spend of the daily quota; a pass it cannot pay for waits, and the open figures grow staler.").Default(strconv.Itoa(ledger.DefaultFollowCallsPerDay)).Int(),
 		realtimeInterval: app.Flag("realtime.interval", "How often to read the real-time skills and agents snapshots (queues, service level, abandons, agent states); each read spends 2 tokens (1 + one per --realtime.skill). Default: --poll.interval. 0 turns real time off.").Default("5m").Duration(),
 		skills:           app.Flag("realtime.skill", "A skill id to read the real-time skills snapshot of, one call each; repeatable. Default: all skills in one call (skill_id=all), where the API allows it.").Strings(),

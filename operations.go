@@ -108,6 +108,7 @@ func (o *operations) builtin() config.Builtin {
 		Interval: *f.interval, Delay: *f.delay, MaxCatchup: *f.maxCatchup, ChatRevisit: *f.revisit, Timeout: *f.timeout,
 		RealtimeInterval: -1, QuotaInterval: *f.quotaInterval,
 		ChatFollow: *f.follow, ChatFollowMaxAge: time.Duration(*f.followMaxAge), ChatFollowCallsPerDay: *f.followCalls,
+		ChatOpenAge: time.Duration(*f.openAgeTarget),
 	}
 	if f.realtimeSet {
 		b.RealtimeInterval = *f.realtimeInterval
@@ -124,7 +125,7 @@ func checkPlans(cfgs []poller.Config) []error {
 	for _, cfg := range cfgs {
 		plan := poller.PlannedCallsPerDay(cfg)
 		if cfg.DailyQuota > 0 && plan > cfg.DailyQuota {
-			errs = append(errs, fmt.Errorf("operation %s: its settings plan %.0f calls a day, more than its daily_quota of %.0f; lengthen interval, realtime_interval or quota_interval, or shorten chat_revisit or chat_follow_max_calls_per_day",
+			errs = append(errs, fmt.Errorf("operation %s: its settings plan %.0f calls a day, more than its daily_quota of %.0f; lengthen interval, realtime_interval or quota_interval, shorten chat_revisit, or lower chat_follow_max_calls_per_day (chat_follow: false spends none)",
 				cfg.Operation, plan, cfg.DailyQuota))
 		}
 	}

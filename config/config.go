@@ -119,6 +119,9 @@ type Builtin struct {
 	ChatFollow                      bool
 	ChatFollowMaxAge                time.Duration
 	ChatFollowCallsPerDay           int
+	// ChatOpenAge, when set, is the chat_open_age target of every
+	// operation that sets none.
+	ChatOpenAge time.Duration
 }
 
 // Limits on the files the exporter reads on a user's behalf. Each is read

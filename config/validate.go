@@ -20,8 +20,11 @@ const (
 	MaxDuration = 31 * 24 * time.Hour
 	// MaxTimeout bounds one call: the API allows itself 60 s.
 	MaxTimeout = 10 * time.Minute
-	// MaxFollowAge bounds chat_follow_max_age: the cases followed stay
-	// in the book and the state file as long.
+	// MinFollowAge and MaxFollowAge bound chat_follow_max_age: the cases
+	// followed stay in the book and the state file as long. Below the
+	// revisit sweep's reach, cases are given up while the sweep still
+	// reads them; that is allowed, and the README says what it costs.
+	MinFollowAge = time.Hour
 	MaxFollowAge = 31 * 24 * time.Hour
 	// MaxFollowCallsPerDay bounds following's budget: the largest
 	// operations' quotas are a few hundred thousand tokens a day.
@@ -47,6 +50,7 @@ var flagNames = map[string]string{
 	"timezone": "--wolkvox.timezone", "name": "--wolkvox.operation",
 	"realtime_interval": "--realtime.interval", "quota_interval": "--quota.interval", "skills": "--realtime.skill",
 	"chat_follow_max_age": "--chat.follow.max-age", "chat_follow_max_calls_per_day": "--chat.follow.max-calls-per-day",
+	"targets.chat_open_age": "--chat.open-age-target",
 }
 
 // off says how to turn a boolean setting off.
@@ -160,12 +164,19 @@ func resolve(op Operation, defaults Polling, builtin Builtin, src Source) (Resol
 		}
 	}
 	r.Targets = DefaultTargets()
+	if builtin.ChatOpenAge != 0 {
+		r.Targets.ChatOpenAge = model.Duration(builtin.ChatOpenAge)
+	}
 	for _, t := range []*Targets{defaults.Targets, op.Targets} {
 		if t != nil {
 			r.Targets = mergeTargets(r.Targets, *t)
 		}
 	}
 	problems = append(problems, checkTargets(r.Targets, "targets")...)
+	if age := time.Duration(r.Targets.ChatOpenAge); r.ChatFollow && age >= r.ChatFollowMaxAge && r.ChatFollowMaxAge > 0 {
+		add("%s (%v) must be below %s (%v): a case is given up at the max-age, so none would ever be seen open past the target",
+			src.name("targets.chat_open_age"), r.Targets.ChatOpenAge, src.name("chat_follow_max_age"), model.Duration(r.ChatFollowMaxAge))
+	}
 	return r, problems
 }
 
@@ -236,8 +247,8 @@ func checkTargets(t Targets, where string) []string {
 	if t.Abandoned < 0 || t.Abandoned > 1 {
 		problems = append(problems, fmt.Sprintf("%s: abandoned must be a share between 0 and 1, not %v", where, t.Abandoned))
 	}
-	if age := time.Duration(t.ChatOpenAge); age < 0 || age > MaxFollowAge {
-		problems = append(problems, fmt.Sprintf("%s: chat_open_age must be between 0 (the default, 48h) and %v, not %v", where, model.Duration(MaxFollowAge), t.ChatOpenAge))
+	if age := time.Duration(t.ChatOpenAge); age != 0 && (age < time.Minute || age > MaxFollowAge) {
+		problems = append(problems, fmt.Sprintf("%s: chat_open_age must be 0 (the default, 48h) or between 1m and %v, not %v", where, model.Duration(MaxFollowAge), t.ChatOpenAge))
 	}
 	for id, st := range t.Skills {
 		if st.ChatOpenAge != 0 {
@@ -273,9 +284,7 @@ func (r Resolved) checkDurations(src Source) []string {
 	if r.ChatFollow {
 		// Past the revisit's reach, and within what a state file and the
 		// book hold sensibly.
-		// Past the revisit sweep's reach (the horizon and an eighth) and
-		// a poll: a case given up younger could be read again by a sweep.
-		within("chat_follow_max_age", r.ChatFollowMaxAge, max(r.ChatRevisit+r.ChatRevisit/8+r.Interval, time.Hour).Round(time.Minute), MaxFollowAge, false)
+		within("chat_follow_max_age", r.ChatFollowMaxAge, MinFollowAge, MaxFollowAge, false)
 	}
 	if r.MaxCatchup < r.Interval || r.MaxCatchup > MaxDuration {
 		problems = append(problems, fmt.Sprintf("%s (%v) must be at least one %s (%v) and at most %v",

@@ -131,10 +131,13 @@ func TestFollowSettingsAreChecked(t *testing.T) {
 	}{
 		{Polling{ChatFollowCallsPerDay: &zero}, nil, "chat_follow_max_calls_per_day must be between 1 and 100000, not 0 (turn following off with chat_follow: false)"},
 		{Polling{ChatFollowCallsPerDay: &many}, nil, "chat_follow_max_calls_per_day must be between 1 and 100000"},
-		{Polling{ChatFollowMaxAge: d("60d")}, nil, "chat_follow_max_age must be between 1d3h5m and 31d, not 60d"},
-		{Polling{ChatFollowMaxAge: d("1d")}, nil, "chat_follow_max_age must be between 1d3h5m and 31d, not 1d"},
-		{Polling{ChatFollowMaxAge: d("2h")}, nil, "chat_follow_max_age must be between 1d3h5m and 31d, not 2h"},
-		{Polling{ChatFollow: &on}, &Targets{ChatOpenAge: model.Duration(-time.Hour)}, "chat_open_age must be between 0"},
+		{Polling{ChatFollowMaxAge: d("60d")}, nil, "chat_follow_max_age must be between 1h and 31d, not 60d"},
+		{Polling{ChatFollowMaxAge: d("30m")}, nil, "chat_follow_max_age must be between 1h and 31d, not 30m"},
+		{Polling{ChatFollow: &on}, &Targets{ChatOpenAge: model.Duration(-time.Hour)}, "chat_open_age must be 0 (the default, 48h) or between 1m and 31d, not -1h"},
+		{Polling{ChatFollow: &on}, &Targets{ChatOpenAge: model.Duration(time.Millisecond)}, "chat_open_age must be 0 (the default, 48h) or between 1m and 31d, not 1ms"},
+		{Polling{ChatFollowMaxAge: d("14d")}, &Targets{ChatOpenAge: model.Duration(20 * 24 * time.Hour)}, "targets.chat_open_age (20d) must be below chat_follow_max_age (2w): a case is given up at the max-age"},
+		{Polling{ChatFollowMaxAge: d("1d")}, nil, "targets.chat_open_age (2d) must be below chat_follow_max_age (1d)"},
+		{Polling{ChatFollow: &off, ChatFollowMaxAge: d("1d")}, nil, ""},
 		{Polling{ChatFollow: &on}, &Targets{Skills: map[string]Targets{"101": {ChatOpenAge: model.Duration(time.Hour)}}}, "chat_open_age is the operation's, not a skill's"},
 		{Polling{ChatFollow: &off, ChatFollowCallsPerDay: &zero, ChatFollowMaxAge: d("60d")}, nil, ""},
 	}

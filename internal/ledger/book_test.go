@@ -1,6 +1,9 @@
 package ledger
 
 import (
+	"bytes"
+	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -54,5 +57,79 @@ func TestGivenUpCaseIsNeverCountedAgain(t *testing.T) {
 	}
 	if chats, closed, gaveUp := total(l.agg.chats), total(l.agg.chatsClosed), total(l.agg.givenUp); chats != 1 || closed != 0 || gaveUp != 1 {
 		t.Errorf("after the given-up case came back closed: %v cases, %v closed, %v given up; want 1, 0, 1", chats, closed, gaveUp)
+	}
+}
+
+// A state file is as hostile as a response: a label value that is not
+// UTF-8 (every scrape would panic on it) makes the file unreadable, and
+// label pairs beyond the label limits are capped as a read's would be.
+func TestStateFileLabelsAreCheckedAsAResponsesAre(t *testing.T) {
+	now := t0.Add(time.Hour)
+	bad := followingLedger(14 * 24 * time.Hour)
+	bad.agg.caseLabels.intern(chatKey{"Email\xff", "101"})
+	var file bytes.Buffer
+	if err := bad.Encode(&file, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := followingLedger(14*24*time.Hour).Decode(bytes.NewReader(file.Bytes()), now); !errors.Is(err, ErrNotState) {
+		t.Errorf("a label that is not UTF-8 loaded: %v", err)
+	}
+
+	many := followingLedger(14 * 24 * time.Hour)
+	var recs []wolkvox.Interaction
+	for i := range 3 * maxSkills {
+		recs = append(recs, wolkvox.Interaction{CaseID: strconv.Itoa(i), Channel: "Email", SkillID: "s" + strconv.Itoa(i), Created: t0, Status: "open"})
+	}
+	many.ApplyInteractions(recs, now)
+	i := 0
+	for k, e := range many.cases.seen { // as a crafted file would hold them, past the limit
+		e.labels = many.agg.caseLabels.intern(chatKey{"Email", "s" + strconv.Itoa(i)})
+		many.cases.seen[k] = e
+		i++
+	}
+	file.Reset()
+	if err := many.Encode(&file, now); err != nil {
+		t.Fatal(err)
+	}
+	loaded := followingLedger(14 * 24 * time.Hour)
+	if _, err := loaded.Decode(bytes.NewReader(file.Bytes()), now); err != nil {
+		t.Fatal(err)
+	}
+	skills := map[string]bool{}
+	for _, e := range loaded.cases.seen {
+		skills[loaded.agg.caseLabels.get(e.labels).skill] = true
+	}
+	if len(skills) > maxSkills+1 {
+		t.Errorf("%d skills after loading, beyond the limit of %d and other", len(skills), maxSkills)
+	}
+}
+
+// The budget a state file carries is bounded; a fresh budget starts with
+// one call, so that a budget of one a day spends one.
+func TestFollowBudgetIsBounded(t *testing.T) {
+	now := t0.Add(time.Hour)
+	l := followingLedger(14 * 24 * time.Hour)
+	l.Follow.Allowance = -1e308
+	var file bytes.Buffer
+	if err := l.Encode(&file, now); err != nil {
+		t.Fatal(err)
+	}
+	loaded := followingLedger(14 * 24 * time.Hour)
+	if _, err := loaded.Decode(bytes.NewReader(file.Bytes()), now); err != nil {
+		t.Fatal(err)
+	}
+	if loaded.Follow.Allowance != 0 {
+		t.Errorf("allowance %v after loading -1e308, want 0", loaded.Follow.Allowance)
+	}
+	one := New(Settings{Interval: 5 * time.Minute, Revisit: 24 * time.Hour, Follow: FollowSettings{Enabled: true, MaxAge: 14 * 24 * time.Hour, CallsPerDay: 1}})
+	one.Refill(now)
+	spent := 0
+	for one.Affordable() {
+		one.Spend(1)
+		spent++
+	}
+	one.Refill(now.Add(12 * time.Hour))
+	if one.Affordable() || spent != 1 {
+		t.Errorf("a budget of 1 a day paid for %d calls at once, and another within 12 hours: %v", spent, one.Affordable())
 	}
 }

@@ -10,8 +10,10 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"math"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wolkvox-exporter/wolkvox_exporter/wolkvox"
 )
@@ -214,6 +216,12 @@ func (l *Ledger) Decode(r io.Reader, now time.Time) (time.Time, error) {
 	if len(h.TransferSalt) != 16 || len(h.CaseSalt) != 16 {
 		return time.Time{}, fmt.Errorf("%w: bad salt", ErrNotState)
 	}
+	// The header first: its label values fill the label limits, through
+	// which the cases' labels then pass. A file that fails further on is
+	// dropped whole, by the caller.
+	if err := l.restore(&h); err != nil {
+		return time.Time{}, fmt.Errorf("%w: %v", ErrNotState, err)
+	}
 	var buf [8]byte
 	u64 := func() (uint64, error) {
 		_, err := io.ReadFull(tr, buf[:8])
@@ -254,13 +262,11 @@ func (l *Ledger) Decode(r io.Reader, now time.Time) (time.Time, error) {
 	if _, err := tr.ReadByte(); err != io.EOF {
 		return time.Time{}, fmt.Errorf("%w: data after the checksum", ErrNotState)
 	}
-	if err := l.restore(&h); err != nil {
-		return time.Time{}, fmt.Errorf("%w: %v", ErrNotState, err)
-	}
 	return h.SavedAt, nil
 }
 
-// readString reads a uvarint length and as many bytes, up to 64 KiB.
+// readString reads a uvarint length and as many bytes, up to 64 KiB, of
+// UTF-8: a label value that is not would make every scrape panic.
 func readString(tr *crcReader) (string, error) {
 	n, err := binary.ReadUvarint(tr)
 	if err != nil || n > 1<<16 {
@@ -270,7 +276,21 @@ func readString(tr *crcReader) (string, error) {
 	if _, err := io.ReadFull(tr, b); err != nil {
 		return "", err
 	}
+	if !utf8.Valid(b) {
+		return "", fmt.Errorf("a label value %q is not UTF-8", b)
+	}
 	return string(b), nil
+}
+
+// caseLabelsOf interns a case's labels from a state file, through the
+// label limits as a read's would pass: a crafted file cannot make more
+// series than a response could.
+func (l *Ledger) caseLabelsOf(channel, skill string) uint16 {
+	a := l.agg
+	if channel == "" {
+		channel, skill = noneLabel, noneLabel // relabelled at the next read
+	}
+	return a.caseLabels.intern(chatKey{a.channels.value(channel), a.skills.value(skill)})
 }
 
 // readCases reads version 3's case label pairs and cases.
@@ -286,7 +306,7 @@ func (l *Ledger) readCases(tr *crcReader, clamp func(uint64) int64) error {
 		if err := errors.Join(err1, err2); err != nil {
 			return err
 		}
-		index[i] = l.agg.caseLabels.intern(chatKey{ch, skill})
+		index[i] = l.caseLabelsOf(ch, skill)
 	}
 	count, err := binary.ReadUvarint(tr)
 	if err != nil || count > maxDedupeKeys*2 {
@@ -348,7 +368,7 @@ func (l *Ledger) readCasesV2(tr *crcReader, clamp func(uint64) int64) error {
 		}
 		e := caseEntry{
 			at: clampSeconds(clamp(binary.LittleEndian.Uint64(buf[8:]))), created: clampSeconds(int64(binary.LittleEndian.Uint64(buf[16:]))),
-			flags: flags, labels: l.agg.caseLabels.intern(chatKey{channel, skill}),
+			flags: flags, labels: l.caseLabelsOf(channel, skill),
 		}
 		if channel != "" {
 			e.flags |= seenLabelled // not one a version 1 file left without labels
@@ -373,6 +393,11 @@ func (l *Ledger) restore(h *stateHeader) error {
 		l.Marks[wolkvox.Report(r)] = m
 	}
 	l.RevisitCursor, l.Filter, l.Backfilled, l.Follow = h.RevisitCursor, h.Filter, h.Backfilled, h.Follow
+	// A budget out of any range the exporter writes (a hand-edited file)
+	// would stop following for good, or pay for it unbudgeted.
+	if a := l.Follow.Allowance; math.IsNaN(a) || math.Abs(a) > MaxFollowBank {
+		l.Follow.Allowance = 0
+	}
 	for r, o := range h.Origins {
 		l.Origins[wolkvox.Report(r)] = o
 	}

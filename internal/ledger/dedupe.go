@@ -72,20 +72,26 @@ func clampSeconds(s int64) uint32 { return uint32(min(max(s, 0), math.MaxUint32)
 
 // caseLabels interns the (channel, skill_id) pairs of case entries. Both
 // labels are bounded (maxChannels, maxSkills, each with "other"), so the
-// pairs fit a uint16; should they not, the rest share the last index.
+// pairs fit a uint16; should they not, the rest share pair 0.
 type caseLabels struct {
 	pairs []chatKey
 	index map[chatKey]uint16
 }
 
-func newCaseLabels() *caseLabels { return &caseLabels{index: map[chatKey]uint16{}} }
+// newCaseLabels returns a table whose pair 0 is ("other", "other"), where
+// pairs beyond its size go.
+func newCaseLabels() *caseLabels {
+	c := &caseLabels{index: map[chatKey]uint16{}}
+	c.intern(chatKey{otherLabel, otherLabel})
+	return c
+}
 
 func (c *caseLabels) intern(k chatKey) uint16 {
 	if i, ok := c.index[k]; ok {
 		return i
 	}
 	if len(c.pairs) > math.MaxUint16 {
-		return math.MaxUint16
+		return 0
 	}
 	i := uint16(len(c.pairs))
 	c.pairs = append(c.pairs, k)

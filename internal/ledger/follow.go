@@ -84,15 +84,20 @@ func (l *Ledger) FollowCallsPerDay() int {
 	return l.follow.CallsPerDay
 }
 
+// MaxFollowBank bounds the budget a state file may carry, either way.
+const MaxFollowBank = 100_000
+
 // Refill adds to the budget what the day's rate has earned since it was
-// last refilled, an hour's worth banked at most.
+// last refilled, an hour's worth banked at most (and at least one call,
+// so that a budget below 24 a day still pays for a call). A fresh budget
+// starts with one call.
 func (l *Ledger) Refill(now time.Time) {
 	f := &l.Follow
 	perSecond := float64(l.follow.CallsPerDay) / 86400
-	limit := max(perSecond*3600, 2)
+	limit := max(perSecond*3600, 1)
 	switch {
 	case f.Refilled.IsZero():
-		f.Refilled, f.Allowance = now, min(limit, 2)
+		f.Refilled, f.Allowance = now, 1
 		return
 	case now.Before(f.Refilled):
 		f.Refilled = now // a clock stepped back earns nothing

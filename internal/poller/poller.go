@@ -353,7 +353,7 @@ func (p *Poller) PollOnce(ctx context.Context) {
 	p.ledger.Prune(p.end(now))
 	if n := p.ledger.GivenUp - gaveUp; n > 0 {
 		// Each case is given up once, so each is in one such line.
-		level.Warn(p.logger).Log("msg", "gave up following chat_4 cases still open at --chat.follow.max-age; they are no longer shown open, and a later close is not counted", "report", wolkvox.ReportInteractions,
+		level.Warn(p.logger).Log("msg", "gave up following chat_4 cases still open at the follow max-age (--chat.follow.max-age, chat_follow_max_age); they are no longer shown open, and a later close is not counted", "report", wolkvox.ReportInteractions,
 			"cases", n, "max_age", p.cfg.Follow.MaxAge)
 	}
 	if err := p.save(now); err != nil {
