@@ -125,7 +125,7 @@ func (l *Ledger) FollowDue(now, reach, origin time.Time) []FollowWork {
 	if len(f.Tiers) != len(followTiers) {
 		f.Tiers = make([]TierState, len(followTiers))
 	}
-	maxSpan := l.followSpan(now, origin)
+	var maxSpan time.Duration // the book's rate, read once a tier is due
 	var out []FollowWork
 	lower := reach // the tier's youngest creation time (exclusive)
 	for i, t := range followTiers {
@@ -151,6 +151,9 @@ func (l *Ledger) FollowDue(now, reach, origin time.Time) []FollowWork {
 		}
 		if st.Cursor.After(from) {
 			from = st.Cursor
+		}
+		if maxSpan == 0 {
+			maxSpan = l.followSpan(now, origin)
 		}
 		out = append(out, FollowWork{Tier: i, Windows: l.followWindows(from, to, now.Unix(), maxSpan)})
 	}
