@@ -14,8 +14,8 @@ import (
 //
 //   - an open case, until it is seen closed or archived, or until it is
 //     older than the follow max-age: then it is given up, counted in
-//     wolkvox_chat_follow_given_up_total once, and forgotten; its close,
-//     should it ever come, is never counted;
+//     wolkvox_chat_follow_given_up_total once, and kept only as a mark
+//     (pruneCases); its close, should it ever come, is never counted;
 //   - a case seen closed, for the settle time after (the revisit horizon,
 //     or a day), unless it is already surveyed and typified: surveys and
 //     late typifications come hours after the close.
@@ -98,9 +98,11 @@ func (l *Ledger) pruneCases(now time.Time) {
 	d.bound() // the count bound alone: retention is decided above
 }
 
-// AgeBands are the ages the open cases are counted past, the older_than
+// ageBands are the ages the open cases are counted past, the older_than
 // label of wolkvox_chat_open_older_than_interactions.
-var ageBands = []time.Duration{24 * time.Hour, 48 * time.Hour, 72 * time.Hour, 7 * 24 * time.Hour}
+func ageBands() []time.Duration {
+	return []time.Duration{24 * time.Hour, 48 * time.Hour, 72 * time.Hour, 7 * 24 * time.Hour}
+}
 
 // backlog is what the open gauges show at now.
 type backlog struct {
@@ -122,6 +124,7 @@ func (l *Ledger) backlog(now time.Time, horizon, target time.Duration, reach tim
 		horizon = 24 * time.Hour
 	}
 	unix := now.Unix()
+	bands := ageBands()
 	since := now.Add(-horizon).Unix()
 	if l.follow.Enabled {
 		since = now.Add(-l.follow.MaxAge).Unix()
@@ -130,7 +133,7 @@ func (l *Ledger) backlog(now time.Time, horizon, target time.Duration, reach tim
 	for _, ch := range wolkvox.Channels {
 		b.open[chatKey{ch, noneLabel}] = 0
 		b.oldest[ch] = 0
-		b.olderThan[ch] = make([]float64, len(ageBands))
+		b.olderThan[ch] = make([]float64, len(bands))
 		b.pastTarget[ch] = 0
 	}
 	// Only where following reads: under close-date or last-change
@@ -149,14 +152,14 @@ func (l *Ledger) backlog(now time.Time, horizon, target time.Duration, reach tim
 		if age > b.oldest[k.channel] {
 			b.oldest[k.channel] = age
 		}
-		bands := b.olderThan[k.channel]
-		if bands == nil {
-			bands = make([]float64, len(ageBands))
-			b.olderThan[k.channel] = bands
+		counts := b.olderThan[k.channel]
+		if counts == nil {
+			counts = make([]float64, len(bands))
+			b.olderThan[k.channel] = counts
 		}
-		for i, band := range ageBands {
+		for i, band := range bands {
 			if age > band.Seconds() {
-				bands[i]++
+				counts[i]++
 			}
 		}
 		// Past the target only when its last read saw it open past the

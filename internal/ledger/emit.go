@@ -88,7 +88,7 @@ func (l *Ledger) Emit(now time.Time, set RenderSettings, sink Sink) {
 		gauge(OldestOpen, age, ch)
 	}
 	for ch, counts := range b.olderThan {
-		for i, band := range ageBands {
+		for i, band := range ageBands() {
 			gauge(OpenOlderThan, counts[i], ch, bandLabel(band))
 		}
 	}

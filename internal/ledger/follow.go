@@ -42,10 +42,12 @@ type followTier struct {
 // e-mail targets fall), every 6 to a week, then every 12. At 100,000
 // cases a day that is about 120 + 80 + 70 calls a day, within the
 // default budget of 288.
-var followTiers = []followTier{
-	{upTo: 3 * 24 * time.Hour, every: 2 * time.Hour},
-	{upTo: 7 * 24 * time.Hour, every: 6 * time.Hour},
-	{upTo: 0, every: 12 * time.Hour},
+func followTiers() []followTier {
+	return []followTier{
+		{upTo: 3 * 24 * time.Hour, every: 2 * time.Hour},
+		{upTo: 7 * 24 * time.Hour, every: 6 * time.Hour},
+		{upTo: 0, every: 12 * time.Hour},
+	}
 }
 
 // followRecordsPerCall is how many records a follow window is sized to
@@ -122,13 +124,14 @@ func (l *Ledger) FollowDue(now, reach, origin time.Time) []FollowWork {
 		return nil
 	}
 	f := &l.Follow
-	if len(f.Tiers) != len(followTiers) {
-		f.Tiers = make([]TierState, len(followTiers))
+	tiers := followTiers()
+	if len(f.Tiers) != len(tiers) {
+		f.Tiers = make([]TierState, len(tiers))
 	}
 	var maxSpan time.Duration // the book's rate, read once a tier is due
 	var out []FollowWork
 	lower := reach // the tier's youngest creation time (exclusive)
-	for i, t := range followTiers {
+	for i, t := range tiers {
 		st := &f.Tiers[i]
 		upTo := t.upTo
 		if upTo == 0 || upTo > l.follow.MaxAge {
