@@ -116,7 +116,7 @@ func (l *Ledger) Spend(calls int) { l.Follow.Allowance -= float64(calls) }
 func (l *Ledger) Affordable() bool { return l.Follow.Allowance >= 1 }
 
 // FollowDue returns the tiers due at now, each with the windows of its
-// pass still to read, youngest tier first. reach is where the revisit
+// pass still to read, the stalest tier first. reach is where the revisit
 // sweep starts (younger cases are its to read again), origin where the
 // exporter's first chat_4 window started.
 func (l *Ledger) FollowDue(now, reach, origin time.Time) []FollowWork {
