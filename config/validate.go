@@ -22,8 +22,7 @@ const (
 	MaxTimeout = 10 * time.Minute
 	// MinFollowAge and MaxFollowAge bound chat_follow_max_age: the cases
 	// followed stay in the book and the state file as long. Below the
-	// revisit sweep's reach, cases are given up while the sweep still
-	// reads them; that is allowed, and the README says what it costs.
+	// revisit sweep's reach, the ledger gives up at the reach instead.
 	MinFollowAge = time.Hour
 	MaxFollowAge = 31 * 24 * time.Hour
 	// MaxFollowCallsPerDay bounds following's budget: the largest

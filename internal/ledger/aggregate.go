@@ -207,15 +207,25 @@ func (a *Aggregate) applyInteractions(d *dedupe[caseEntry], recs []wolkvox.Inter
 		c := &recs[i]
 		key := d.caseKey(c)
 		e, known := d.seen[key]
-		if (only != nil && (!known || !only(e))) || e.flags&seenGivenUp != 0 {
-			// Not this read's to count, or given up: only seen again.
+		if e.flags&seenGivenUp != 0 {
+			// Given up: only seen again, and its mark kept while the API
+			// still returns it.
+			e.at = max(e.at, unixSeconds(end))
+			d.seen[key] = e
 			a.duplicates.add(1, report)
+			continue
+		}
+		if only != nil && (!known || !only(e)) {
+			a.duplicates.add(1, report) // not this read's to count
 			continue
 		}
 		if !known || e.flags&seenLabelled == 0 { // new, or kept by a version 1 state file
 			e.labels = a.caseLabels.intern(chatKey{a.channels.value(orNone(c.Channel)), a.skills.value(orNone(c.SkillID))})
 		}
-		if e.created == 0 && !c.Created.IsZero() {
+		// A creation date after the read (bad data: the API's dates are
+		// never in the future) is not believed: such a case would never
+		// reach the max-age, and be held and shown open for ever.
+		if e.created == 0 && !c.Created.IsZero() && !c.Created.After(end.Add(24*time.Hour)) {
 			e.created = unixSeconds(c.Created)
 		}
 		e.at = max(e.at, unixSeconds(end))

@@ -72,7 +72,7 @@ func (l *Ledger) Retune(s Settings) {
 	l.transfers.retention, l.cases.retention = fresh.transfers.retention, fresh.cases.retention
 	l.agg.agentsEnabled, l.agg.agentTTL = fresh.agg.agentsEnabled, fresh.agg.agentTTL
 	l.agg.timeoutCodes = fresh.agg.timeoutCodes
-	l.revisit, l.follow = fresh.revisit, fresh.follow
+	l.revisit, l.follow, l.reach = fresh.revisit, fresh.follow, fresh.reach
 }
 
 // Checkpoint is where both reports have been read to (the earlier mark),

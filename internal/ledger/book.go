@@ -49,10 +49,14 @@ func (l *Ledger) settle() time.Duration {
 	return 24 * time.Hour
 }
 
+// maxAge is the age at which a case is given up: the configured max-age,
+// and never less than the revisit sweep's reach.
+func (l *Ledger) maxAge() time.Duration { return max(l.follow.MaxAge, l.reach) }
+
 // held reports whether following keeps e in the book at now (Unix
 // seconds), whenever it was last read.
 func (l *Ledger) held(e caseEntry, now int64) bool {
-	if !l.follow.Enabled || e.created == 0 || e.flags&seenGivenUp != 0 || int64(e.created) < now-int64(l.follow.MaxAge/time.Second) {
+	if !l.follow.Enabled || e.created == 0 || e.flags&seenGivenUp != 0 || int64(e.created) < now-int64(l.maxAge()/time.Second) {
 		return false
 	}
 	if e.open() {
@@ -73,7 +77,7 @@ func (l *Ledger) pruneCases(now time.Time) {
 	d := l.cases
 	unix := now.Unix()
 	cutoff := now.Add(-d.retention).Unix()
-	maxAge := int64(l.follow.MaxAge / time.Second)
+	maxAge := int64(l.maxAge() / time.Second)
 	var gaveUp int
 	for k, e := range d.seen {
 		switch {
@@ -127,7 +131,7 @@ func (l *Ledger) backlog(now time.Time, horizon, target time.Duration, reach tim
 	bands := ageBands()
 	since := now.Add(-horizon).Unix()
 	if l.follow.Enabled {
-		since = now.Add(-l.follow.MaxAge).Unix()
+		since = now.Add(-l.maxAge()).Unix()
 	}
 	b := backlog{open: map[chatKey]float64{}, oldest: map[string]float64{}, olderThan: map[string][]float64{}, pastTarget: map[string]float64{}}
 	for _, ch := range wolkvox.Channels {

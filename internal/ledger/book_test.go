@@ -133,3 +133,49 @@ func TestFollowBudgetIsBounded(t *testing.T) {
 		t.Errorf("a budget of 1 a day paid for %d calls at once, and another within 12 hours: %v", spent, one.Affordable())
 	}
 }
+
+// A given-up case the API keeps returning (a new window under
+// last-change filtering, for every change it goes through) keeps its
+// mark as long as it comes back: it is never counted again, however late.
+func TestGivenUpCaseKeepsItsMarkWhileItComesBack(t *testing.T) {
+	l := followingLedger(time.Hour) // given up at the sweep's reach, 27 h 5 m
+	c := wolkvox.Interaction{CaseID: "x", Channel: "Email", SkillID: "1", Created: t0, Status: "open"}
+	l.ApplyInteractions([]wolkvox.Interaction{c}, t0.Add(time.Minute))
+	for at := 6 * time.Hour; at <= 10*24*time.Hour; at += 6 * time.Hour {
+		if at == 10*24*time.Hour {
+			c.Status, c.Closed = "close", t0.Add(at-time.Minute)
+		}
+		l.ApplyInteractions([]wolkvox.Interaction{c}, t0.Add(at))
+		l.Prune(t0.Add(at))
+	}
+	if chats, closed, gaveUp := total(l.agg.chats), total(l.agg.chatsClosed), total(l.agg.givenUp); chats != 1 || closed != 0 || gaveUp != 1 {
+		t.Errorf("a given-up case returned every 6 hours for 10 days, then closed: %v cases, %v closed, %v given up; want 1, 0, 1", chats, closed, gaveUp)
+	}
+}
+
+// No case is given up while the revisit sweep still reads it, whatever
+// the max-age: the sweep would read a close that following off counts.
+func TestNoCaseIsGivenUpWithinTheSweepsReach(t *testing.T) {
+	l := followingLedger(time.Hour)
+	c := wolkvox.Interaction{CaseID: "x", Channel: "Email", SkillID: "1", Created: t0, Status: "open"}
+	l.ApplyInteractions([]wolkvox.Interaction{c}, t0.Add(time.Minute))
+	l.Prune(t0.Add(20 * time.Hour))
+	c.Status, c.Closed = "close", t0.Add(25*time.Hour)
+	l.ApplyInteractions([]wolkvox.Interaction{c}, t0.Add(26*time.Hour)) // a sweep, which reaches 27 h back
+	if closed, gaveUp := total(l.agg.chatsClosed), total(l.agg.givenUp); closed != 1 || gaveUp != 0 {
+		t.Errorf("closed within the sweep's reach: %v closed, %v given up; want 1, 0", closed, gaveUp)
+	}
+}
+
+// A creation date after the read is bad data: such a case is never held,
+// nor shown open, for ever.
+func TestAFutureCreationDateIsNotHeld(t *testing.T) {
+	l := followingLedger(14 * 24 * time.Hour)
+	c := wolkvox.Interaction{CaseID: "x", Channel: "Email", SkillID: "1", Created: time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC), Status: "open"}
+	l.ApplyInteractions([]wolkvox.Interaction{c}, t0)
+	later := t0.Add(30 * 24 * time.Hour)
+	l.Prune(later)
+	if n := l.CaseEntries(); n != 0 {
+		t.Errorf("a case dated 2099 is still held a month later (%d entries)", n)
+	}
+}

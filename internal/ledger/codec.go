@@ -290,7 +290,14 @@ func (l *Ledger) caseLabelsOf(channel, skill string) uint16 {
 	if channel == "" {
 		channel, skill = noneLabel, noneLabel // relabelled at the next read
 	}
-	return a.caseLabels.intern(chatKey{a.channels.value(channel), a.skills.value(skill)})
+	// "none" and "other" are the limits' own, and take no slot of theirs.
+	bounded := func(ll *labelLimit, v string) string {
+		if v == noneLabel || v == otherLabel {
+			return v
+		}
+		return ll.value(v)
+	}
+	return a.caseLabels.intern(chatKey{bounded(a.channels, channel), bounded(a.skills, skill)})
 }
 
 // readCases reads version 3's case label pairs and cases.
@@ -395,7 +402,7 @@ func (l *Ledger) restore(h *stateHeader) error {
 	l.RevisitCursor, l.Filter, l.Backfilled, l.Follow = h.RevisitCursor, h.Filter, h.Backfilled, h.Follow
 	// A budget out of any range the exporter writes (a hand-edited file)
 	// would stop following for good, or pay for it unbudgeted.
-	if a := l.Follow.Allowance; math.IsNaN(a) || math.Abs(a) > MaxFollowBank {
+	if a := l.Follow.Allowance; math.IsNaN(a) || a > MaxFollowBank || a < -float64(max(l.follow.CallsPerDay, 1)) {
 		l.Follow.Allowance = 0
 	}
 	for r, o := range h.Origins {

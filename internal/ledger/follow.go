@@ -134,8 +134,8 @@ func (l *Ledger) FollowDue(now, reach, origin time.Time) []FollowWork {
 	for i, t := range tiers {
 		st := &f.Tiers[i]
 		upTo := t.upTo
-		if upTo == 0 || upTo > l.follow.MaxAge {
-			upTo = l.follow.MaxAge
+		if upTo == 0 || upTo > l.maxAge() {
+			upTo = l.maxAge()
 		}
 		oldest := now.Add(-upTo)
 		if oldest.Before(origin) {

@@ -59,6 +59,10 @@ type Ledger struct {
 
 	revisit time.Duration // chat_4's revisit horizon
 	follow  FollowSettings
+	// reach is how far back the revisit sweep reads, and a poll: no case
+	// is given up younger, or the sweep would read a close that following
+	// off would count.
+	reach time.Duration
 }
 
 // Settings are what a ledger keeps and for how long.
@@ -91,6 +95,7 @@ func New(cfg Settings) *Ledger {
 		Origins:   map[wolkvox.Report]time.Time{},
 		revisit:   cfg.Revisit,
 		follow:    cfg.Follow,
+		reach:     plan.span + cfg.Interval,
 		// Nothing to say until the evidence says something.
 		FilterLogged: filterUnknown,
 	}
