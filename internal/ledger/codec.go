@@ -405,6 +405,9 @@ func (l *Ledger) restore(h *stateHeader) error {
 	if a := l.Follow.Allowance; math.IsNaN(a) || a > MaxFollowBank || a < -float64(max(l.follow.CallsPerDay, 1)) {
 		l.Follow.Allowance = 0
 	}
+	if d := l.Follow.Density; math.IsNaN(d) || d < 0 || d > wolkvox.DefaultMaxRecords {
+		l.Follow.Density = 0 // a second cannot hold more than a response
+	}
 	for r, o := range h.Origins {
 		l.Origins[wolkvox.Report(r)] = o
 	}

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"math"
 	"slices"
 	"time"
 
@@ -62,6 +63,39 @@ type FollowState struct {
 	// Allowance is the calls the budget allows now, as of Refilled.
 	Allowance float64   `json:"allowance"`
 	Refilled  time.Time `json:"refilled"`
+	// RecordsPerCall is what a window is sized to hold; 0 means
+	// followRecordsPerCall. A response over the API's 256 MB halves it.
+	RecordsPerCall int `json:"records_per_call,omitempty"`
+	// Density is the most records a second of creation time has held in
+	// recent follow reads, decaying: the book knows the rate of new cases
+	// of its last day only, and old windows may be denser (a busy week
+	// before a quiet day), or the last day empty.
+	Density float64 `json:"density,omitempty"`
+}
+
+// FollowObserved records what a follow read of w returned.
+func (l *Ledger) FollowObserved(records int, w wolkvox.Window) {
+	d := float64(records) / (w.End.Sub(w.Start).Seconds() + 1)
+	l.Follow.Density = max(0.9*l.Follow.Density, d)
+}
+
+// minFollowRecordsPerCall is as small as windows get sized: e-mails of
+// 2.5 MB each would still fit 256 MB.
+const minFollowRecordsPerCall = 100
+
+func (f *FollowState) recordsPerCall() int {
+	if f.RecordsPerCall <= 0 || f.RecordsPerCall > followRecordsPerCall {
+		return followRecordsPerCall
+	}
+	return max(f.RecordsPerCall, minFollowRecordsPerCall)
+}
+
+// FollowTooLarge records that a follow window's response was larger than
+// the API sends (its e-mails are large): windows are sized for half as
+// many records from now on, and it returns how many.
+func (l *Ledger) FollowTooLarge() int {
+	l.Follow.RecordsPerCall = max(l.Follow.recordsPerCall()/2, minFollowRecordsPerCall)
+	return l.Follow.RecordsPerCall
 }
 
 // TierState is one tier's pass: when the last one ended, and, while one
@@ -203,9 +237,10 @@ func (l *Ledger) followWindows(from, to time.Time, now int64, maxSpan time.Durat
 	return out
 }
 
-// followSpan is how long a follow window may be: followRecordsPerCall at
-// the rate of new cases over the last day (what the book holds of it),
-// between ten minutes and the API's 31 days.
+// followSpan is how long a follow window may be: the records a call is
+// sized for, at the higher of the rate of new cases over the last day
+// (what the book holds of it) and the density recent follow reads found,
+// between a minute and the API's 31 days.
 func (l *Ledger) followSpan(now, origin time.Time) time.Duration {
 	period := min(24*time.Hour, now.Sub(origin))
 	if period < time.Hour {
@@ -219,10 +254,11 @@ func (l *Ledger) followSpan(now, origin time.Time) time.Duration {
 		}
 	}
 	span := wolkvox.DefaultMaxWindow
-	if n > 0 {
-		span = time.Duration(float64(period) * followRecordsPerCall / float64(n)).Truncate(time.Second)
+	density := max(float64(n)/period.Seconds(), l.Follow.Density)
+	if density > 0 && !math.IsInf(density, 0) {
+		span = time.Duration(float64(l.Follow.recordsPerCall()) / density * float64(time.Second)).Truncate(time.Second)
 	}
-	return min(max(span, 10*time.Minute), wolkvox.DefaultMaxWindow-time.Second)
+	return min(max(span, time.Minute), wolkvox.DefaultMaxWindow-time.Second)
 }
 
 func minTime(a, b time.Time) time.Time {

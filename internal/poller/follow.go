@@ -49,11 +49,19 @@ func (p *Poller) follow(ctx context.Context, now time.Time) {
 				began := time.Now()
 				stats, err := p.client.FetchInteractions(ctx, wolkvox.PurposeFollow, window, func(piece wolkvox.Window, recs []wolkvox.Interaction) error {
 					p.observe(piece, recs, seenAt, true)
+					l.FollowObserved(len(recs), piece)
 					return nil
 				})
 				l.Spend(stats.Calls)
 				p.countPoison(report, stats)
 				if err != nil {
+					if wolkvox.ReasonOf(err) == wolkvox.ReasonTooLarge {
+						// Large e-mails: the API's 256 MB holds fewer of
+						// them. The pass goes on at the next poll, from
+						// this window, in smaller ones.
+						level.Warn(p.logger).Log("msg", "a follow window's response was over the API's size limit; its windows are sized for fewer records from now on", "report", report,
+							"records_per_call", l.FollowTooLarge())
+					}
 					if p.failed(report, err, time.Since(began)) {
 						logFailure(p.logger, "following failed; the next poll resumes from the last counted window", err, "report", report,
 							"window", p.formatWindow(window), "calls", stats.Calls)

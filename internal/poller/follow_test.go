@@ -44,6 +44,8 @@ type followRun struct {
 	// stateless runs without a state file: what the test checks does
 	// not need one, and a save per poll is most of a run's time.
 	stateless bool
+	// configure, when set, changes the poller's configuration.
+	configure func(*Config)
 }
 
 const followMaxAge = 4 * 24 * time.Hour
@@ -66,6 +68,9 @@ func (r followRun) config(t *testing.T, srv *wolkvoxtest.Server, clock *fakeCloc
 	cfg.OpenTarget = 48 * time.Hour
 	if r.logger != nil {
 		cfg.Logger = r.logger
+	}
+	if r.configure != nil {
+		r.configure(&cfg)
 	}
 	return cfg
 }
@@ -264,6 +269,30 @@ func TestCrashWhileFollowingLosesAndDoublesNothing(t *testing.T) {
 		t.Errorf("%d crashes in a poll that followed cases: the test did not exercise following", crashedFollowing)
 	}
 	t.Logf("%d crashes, %d of them in a poll that made follow calls", int(r.until/(5*time.Minute))/r.crashEvery, crashedFollowing)
+}
+
+// An operation's e-mails can be so large that a window sized for 20,000
+// records is a response over the API's 256 MB: following then sizes its
+// windows for fewer, and still counts every late change exactly. The
+// limit is scaled down here with the records.
+func TestFollowingShrinksWindowsTooLargeForTheAPI(t *testing.T) {
+	var logs syncBuffer
+	r := followRun{perDay: 5_000, mode: wolkvoxtest.FilterCreation, follow: true, maxAge: followMaxAge, budget: ledger.DefaultFollowCallsPerDay,
+		until: 5*24*time.Hour + 3*time.Hour, stateless: true, logger: log.NewLogfmtLogger(&logs),
+		configure: func(cfg *Config) { cfg.Client.MaxBodyBytes = 256 << 10 }}
+	data := r.lifecycles()
+	p := r.run(t, data)
+	want, never := settled(data.Cases(t0.Add(-6*time.Minute), t0.Add(24*time.Hour)))
+	if got := exported(t, p); got != want {
+		t.Errorf("exported %+v\nwant exactly %+v", got, want)
+	}
+	if gaveUp := sum(t, p, "wolkvox_chat_follow_given_up_total"); gaveUp != never {
+		t.Errorf("given up on %v cases; %v never closed", gaveUp, never)
+	}
+	if !strings.Contains(logs.String(), "sized for fewer records") {
+		t.Error("no window was too large: the test did not exercise the limit")
+	}
+	t.Logf("%v follow calls, %d resizes", sum(t, p, "wolkvox_api_requests_total", "purpose=follow"), strings.Count(logs.String(), "sized for fewer records"))
 }
 
 // A case still open at the max-age is given up once: counted, logged in
