@@ -85,6 +85,7 @@ var requiredAlerts = []string{
 	"WolkvoxReportStale", "WolkvoxReportEmpty", "WolkvoxQuotaBurn", "WolkvoxChatBacklogHigh", "WolkvoxSurveyScoreLow",
 	"WolkvoxChatOldestOpenCase", "WolkvoxStateSaveFailing", "WolkvoxConfigReloadFailed",
 	"WolkvoxQueueBackingUp", "WolkvoxServiceLevelBelowTarget", "WolkvoxAbandonRateHigh", "WolkvoxChatOpenPastTarget",
+	"WolkvoxChatFollowBehind",
 }
 
 func TestEveryAlertIsDocumentedAndTested(t *testing.T) {

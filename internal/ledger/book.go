@@ -172,7 +172,11 @@ func (l *Ledger) backlog(now time.Time, horizon, target time.Duration, reach tim
 		if target > 0 && l.follow.Enabled && float64(int64(e.at)-int64(e.created)) > target.Seconds() {
 			b.pastTarget[k.channel]++
 		}
-		b.staleness = max(b.staleness, float64(unix-e.lastSeen()))
+		if reads || !l.follow.Enabled {
+			// Under last-change filtering a case not read again has not
+			// changed: its figures are not stale.
+			b.staleness = max(b.staleness, float64(unix-e.lastSeen()))
+		}
 	}
 	return b
 }

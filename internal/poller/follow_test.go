@@ -237,6 +237,9 @@ func TestFollowingChangesNothingUnderCloseAndLastChangeFiltering(t *testing.T) {
 				if calls := sum(t, p, "wolkvox_api_requests_total", "purpose=follow"); calls != 0 {
 					t.Errorf("follow=%v: %v follow calls", follow, calls)
 				}
+				if stale := sum(t, p, "wolkvox_chat_open_staleness_seconds"); follow && mode == wolkvoxtest.FilterLastChange && stale != 0 {
+					t.Errorf("staleness %v s under last-change filtering, where a case not read again has not changed", stale)
+				}
 				said := strings.Count(logs.String(), "following open cases has nothing to read again")
 				if follow && said != 1 || !follow && said != 0 {
 					t.Errorf("follow=%v: the log says %d times that following reads nothing", follow, said)
