@@ -57,7 +57,9 @@ func Start(loc *time.Location) *wolkvoxtest.Server {
 	// Real time follows the same traffic: the spike's skill queues up,
 	// its service level falls and abandons rise; agents change status. The
 	// formats are the API's messiest, mixed, as the client must read them.
-	realtime := &wolkvoxtest.Realtime{Seed: uint64(now.UnixNano()), Location: loc, Traffic: traffic}
+	// Around the clock: the demo runs whenever it is started, and its
+	// agent panels must show agents at any hour (tests run it at night).
+	realtime := &wolkvoxtest.Realtime{Seed: uint64(now.UnixNano()), Location: loc, Traffic: traffic, AroundTheClock: true}
 	return wolkvoxtest.NewServer(wolkvoxtest.Config{Location: loc, ForgetServed: true, Data: traffic,
 		Realtime: realtime, RealtimeFormat: wolkvoxtest.Format{Mixed: true}})
 }

@@ -22,8 +22,9 @@ import (
 // callers abandon and fewer calls are answered within the thresholds, so
 // the day's service level falls.
 //
-// Agents: each works one shift a day, starting between 06:00 and 18:00,
-// and is listed only during it. It moves between READY, RING, INBOUND,
+// Agents: each works one shift a day, starting between 06:00 and 18:00
+// (or, AroundTheClock, one of three 8-hour shifts), and is listed only
+// during it. It moves between READY, RING, INBOUND,
 // ACW, OUTBOUND, INTERNAL and the auxiliary states (LUNCH once a shift,
 // the others now and then); during a spike it waits less in READY. Its
 // counters and times run since the shift's start.
@@ -40,6 +41,11 @@ type Realtime struct {
 	// ServiceTime, when > 0, adds service_level_{ServiceTime}seg, as the
 	// API does for services_time; the API then sends no service_level_0seg.
 	ServiceTime int
+	// AroundTheClock staffs three 8-hour shifts (from midnight, 08:00 and
+	// 16:00, a third of the agents each) instead of day shifts, so that
+	// some agents are on shift at every hour: the demo runs whenever it is
+	// started, and its agent panels must never be empty.
+	AroundTheClock bool
 }
 
 // DefaultAuxStates are the generator's auxiliary states, with the accents
@@ -212,6 +218,14 @@ func (r *Realtime) AgentsAt(now time.Time) []AgentRow {
 		end := start.Add(6*time.Hour + time.Duration(hash01(r.Seed, uint64(j), key, 0x5e1f7)*180)*time.Minute)
 		if end.After(day.Add(24*time.Hour - time.Second)) {
 			end = day.Add(24*time.Hour - time.Second)
+		}
+		if r.AroundTheClock {
+			// Every shift of a third starts on the hour it covers, and
+			// ends as the next begins (the last at midnight, the next
+			// day's first shift's start): no second is unstaffed once
+			// there are three agents.
+			start = day.Add(time.Duration(j%3) * 8 * time.Hour)
+			end = start.Add(8 * time.Hour)
 		}
 		if now.Before(start) || !now.Before(end) {
 			continue

@@ -237,3 +237,19 @@ func TestRealtimeFormats(t *testing.T) {
 		}
 	}
 }
+
+// TestAgentsAroundTheClock: with AroundTheClock some agents are on shift
+// at every second of the day, midnight and its last second included, so
+// that a demo started at any hour shows agents.
+func TestAgentsAroundTheClock(t *testing.T) {
+	rt := &Realtime{Seed: 4, Location: bogota, AroundTheClock: true}
+	day := time.Date(2026, 6, 2, 0, 0, 0, 0, bogota)
+	for _, at := range []time.Duration{0, time.Second, 7*time.Hour + 59*time.Minute + 59*time.Second, 8 * time.Hour, 15*time.Hour + 59*time.Minute, 16 * time.Hour, 23*time.Hour + 59*time.Minute + 59*time.Second} {
+		if n := len(rt.AgentsAt(day.Add(at))); n == 0 {
+			t.Errorf("no agent on shift at %v", day.Add(at).Format(time.TimeOnly))
+		}
+	}
+	if n := len((&Realtime{Seed: 4, Location: bogota}).AgentsAt(day.Add(3 * time.Hour))); n != 0 {
+		t.Errorf("%d agents at 03:00 without AroundTheClock, where day shifts are the default", n)
+	}
+}
