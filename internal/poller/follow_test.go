@@ -112,6 +112,23 @@ func (r followRun) run(t *testing.T, data *wolkvoxtest.Lifecycles) *Poller {
 	return p
 }
 
+// assertSettled checks a followRun's end against the truth, exactly:
+// every case created from the first window (a poll interval and the delay
+// before t0) to the day's end counted once, with each change, and every
+// case never closed given up.
+func assertSettled(t *testing.T, p *Poller, data *wolkvoxtest.Lifecycles) (truth, float64) {
+	t.Helper()
+	want, never := settled(data.Cases(t0.Add(-6*time.Minute), t0.Add(24*time.Hour)))
+	got := exported(t, p)
+	if got != want {
+		t.Errorf("exported %+v\nwant exactly %+v", got, want)
+	}
+	if gaveUp := sum(t, p, "wolkvox_chat_follow_given_up_total"); gaveUp != never {
+		t.Errorf("given up on %v cases; %v never closed", gaveUp, never)
+	}
+	return got, never
+}
+
 // settled is the truth once every life has ended: every case created
 // from origin, each change counted once, and the cases never closed.
 func settled(cases []wolkvoxtest.Case) (truth, float64) {
@@ -192,14 +209,7 @@ func TestFollowingCountsEveryLateChange(t *testing.T) {
 	data = r.lifecycles()
 	p := r.run(t, data)
 
-	want, never := settled(data.Cases(origin, t0.Add(24*time.Hour)))
-	got := exported(t, p)
-	if got != want {
-		t.Errorf("exported %+v\nwant exactly %+v", got, want)
-	}
-	if gaveUp := sum(t, p, "wolkvox_chat_follow_given_up_total"); gaveUp != never {
-		t.Errorf("given up on %v cases; %v never closed", gaveUp, never)
-	}
+	got, never := assertSettled(t, p, data)
 	if open := sum(t, p, "wolkvox_chat_open_interactions"); open != 0 {
 		t.Errorf("%v cases still shown open after every one closed or was given up", open)
 	}
@@ -261,13 +271,7 @@ func TestCrashWhileFollowingLosesAndDoublesNothing(t *testing.T) {
 		until: 5*24*time.Hour + 3*time.Hour, crashEvery: 5, crashedFollowing: &crashedFollowing}
 	data := r.lifecycles()
 	p := r.run(t, data)
-	want, never := settled(data.Cases(t0.Add(-6*time.Minute), t0.Add(24*time.Hour)))
-	if got := exported(t, p); got != want {
-		t.Errorf("exported %+v\nwant exactly %+v", got, want)
-	}
-	if gaveUp := sum(t, p, "wolkvox_chat_follow_given_up_total"); gaveUp != never {
-		t.Errorf("given up on %v cases; %v never closed", gaveUp, never)
-	}
+	assertSettled(t, p, data)
 	if crashedFollowing < 3 {
 		t.Errorf("%d crashes in a poll that followed cases: the test did not exercise following", crashedFollowing)
 	}
@@ -285,13 +289,7 @@ func TestFollowingShrinksWindowsTooLargeForTheAPI(t *testing.T) {
 		configure: func(cfg *Config) { cfg.Client.MaxBodyBytes = 256 << 10 }}
 	data := r.lifecycles()
 	p := r.run(t, data)
-	want, never := settled(data.Cases(t0.Add(-6*time.Minute), t0.Add(24*time.Hour)))
-	if got := exported(t, p); got != want {
-		t.Errorf("exported %+v\nwant exactly %+v", got, want)
-	}
-	if gaveUp := sum(t, p, "wolkvox_chat_follow_given_up_total"); gaveUp != never {
-		t.Errorf("given up on %v cases; %v never closed", gaveUp, never)
-	}
+	assertSettled(t, p, data)
 	if !strings.Contains(logs.String(), "sized for fewer records") {
 		t.Error("no window was too large: the test did not exercise the limit")
 	}
