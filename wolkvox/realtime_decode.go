@@ -73,12 +73,8 @@ func decodeSnapshotEnvelope(s *scanner, maxRows int, lookup func([]byte) int, ro
 		var name []byte
 		done := false
 		if err := s.parse(func(b []byte, i int) (int, error) {
-			i, end, err := nextMember(b, i, first)
+			i, raw, end, err := nextName(b, i, first)
 			if done = end; err != nil || done {
-				return i, err
-			}
-			i, raw, err := memberName(b, i)
-			if err != nil {
 				return i, err
 			}
 			name = []byte(unquote(raw))
@@ -202,12 +198,8 @@ func decodeSnapshotData(s *scanner, maxRows int, lookup func([]byte) int, row sn
 		var key string
 		isObject := false
 		if err := s.parse(func(b []byte, i int) (int, error) {
-			i, end, err := nextMember(b, i, first)
+			i, raw, end, err := nextName(b, i, first)
 			if done = end; err != nil || done {
-				return i, err
-			}
-			i, raw, err := memberName(b, i)
-			if err != nil {
 				return i, err
 			}
 			key = unquote(raw)

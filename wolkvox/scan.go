@@ -204,6 +204,16 @@ func memberName(b []byte, i int) (next int, name []byte, err error) {
 	return skipWS(b, i), name, nil
 }
 
+// nextName is nextMember then memberName: the next member's name, and
+// where its value starts, or done at the object's '}'.
+func nextName(b []byte, i int, first bool) (next int, name []byte, done bool, err error) {
+	if i, done, err = nextMember(b, i, first); err != nil || done {
+		return i, nil, done, err
+	}
+	i, name, err = memberName(b, i)
+	return i, name, false, err
+}
+
 const (
 	lsbs = 0x0101010101010101
 	msbs = 0x8080808080808080
